@@ -1,0 +1,53 @@
+# Pronto: `make run` starts everything on embedded defaults; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+PYTHON ?= python3
+VENV := .venv
+RVENV := .venv-rasa
+MODEL := models/pronto.tar.gz
+TRAIN_INPUTS := $(shell find bot nlu_data -type f -not -path 'nlu_data/tests/*' -not -name '*.pyc' 2>/dev/null)
+
+.PHONY: run test setup train nlu-eval bench lint clean test-gateway test-actions test-stories
+
+setup: $(VENV)/.installed $(RVENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@echo "==> gateway environment ($(VENV), $$($(PYTHON) --version))"
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --upgrade pip
+	@$(VENV)/bin/pip install -q -e '.[dev]'
+	@touch $@
+
+$(RVENV)/.installed: requirements-rasa.txt
+	@echo "==> Rasa environment ($(RVENV), Python 3.10; pip install takes about 2 minutes the first time)"
+	@test -x $(RVENV)/bin/python || $$(scripts/find-python310.sh) -m venv $(RVENV)
+	@$(RVENV)/bin/pip install -q --upgrade pip
+	@$(RVENV)/bin/pip install -q -r requirements-rasa.txt
+	@touch $@
+
+# Retrains only when bot/ or nlu_data/ changed (make compares the files' times with the model's).
+train: $(MODEL)
+$(MODEL): $(RVENV)/.installed $(TRAIN_INPUTS)
+	@scripts/train.sh
+
+nlu-eval: $(RVENV)/.installed
+	@$(RVENV)/bin/python scripts/nlu_eval.py
+
+run: setup $(MODEL)
+	@$(VENV)/bin/python -m gateway.devstack
+
+test: setup $(MODEL)
+	@scripts/test.sh
+
+bench: setup $(MODEL)
+	@$(VENV)/bin/python bench/langid.py
+	@$(VENV)/bin/python bench/pipeline.py
+	@$(VENV)/bin/python bench/timers.py
+
+lint: setup
+	@$(VENV)/bin/ruff check gateway actions tests bench
+	@$(VENV)/bin/mypy
+
+clean:
+	rm -rf var models

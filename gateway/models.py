@@ -1,0 +1,191 @@
+"""SQL schema (SQLAlchemy 2). SQL is the source of truth; Redis only indexes and queues.
+
+Changing a model means a new Alembic revision under `gateway/migrations/versions/`;
+`tests/integration/test_migrations.py` fails when the two drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gateway.messages import utcnow
+
+
+class Base(DeclarativeBase):
+    """Declarative base; all timestamps are timezone-aware UTC."""
+
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class Lead(Base):
+    """A prospect. One person across SMS and WhatsApp is one lead (same E.164 number)."""
+
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    language_explicit: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_at: Mapped[datetime | None]
+    last_channel: Mapped[str | None] = mapped_column(String(16))
+    last_address: Mapped[str | None] = mapped_column(String(200))
+    queue_key: Mapped[str | None] = mapped_column(String(220))
+    qualification: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    score: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Identity(Base):
+    """How a lead is reached: ("phone", E.164), ("telegram", chat id), ("webchat", session)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("kind", "address", name="uq_identity_kind_address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(Base):
+    """A lead's conversation; `mode` says who answers: the bot or a human agent.
+
+    status: "bot" (assistant answers), "pending" (handoff offered, waiting for accept),
+    "pool" (nobody accepted; any team agent may claim), "agent" (an agent owns it), "closed".
+    """
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="bot")
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    handoff_reason: Mapped[str | None] = mapped_column(String(64))
+    last_lead_message_at: Mapped[datetime | None]
+    last_agent_message_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Message(Base):
+    """Every message in or out, with its provider id and delivery status.
+
+    direction: "in" or "out". author: "lead", "bot", "agent" or "system".
+    status (out): "queued", "sent", "delivered", "read", "failed", "undelivered", "dry_run".
+    bot_status (in): "pending" (Rasa not reached yet), "done", "skipped".
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id", name="uq_message_channel_provider"),
+        Index("ix_messages_lead_created", "lead_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    direction: Mapped[str] = mapped_column(String(3))
+    author: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(200))
+    provider_id: Mapped[str | None] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    bot_status: Mapped[str | None] = mapped_column(String(16))
+    intent: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    low_confidence: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Agent(Base):
+    """A human agent, synced from config/agents.yml at start (keyed by `key`)."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    team: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_lead_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assignment(Base):
+    """An offer of a lead to an agent and what became of it.
+
+    status: "offered", "accepted", "passed", "expired", "taken" (another agent won),
+    "released" (agent handed back with DONE), "reassigned".
+    """
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="offered")
+    rule: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+
+class Timer(Base):
+    """A durable SLA timer; Redis holds only its index. status: "pending", "fired", "cancelled"."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fired_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """One state change, for the broker's audit trail. Never holds message bodies."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_lead_at", "lead_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    type: Mapped[str] = mapped_column(String(48), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

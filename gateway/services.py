@@ -1,0 +1,77 @@
+"""The long-lived collaborators one worker needs, built once at start and passed down."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.bot_client import BotClient
+from gateway.channels.base import Channel
+from gateway.language import LanguageDetector
+from gateway.messages import Inbound
+from gateway.models import Agent, Conversation, Lead, Message
+from gateway.outbound import Outbox
+from gateway.queue import InboundQueue
+from gateway.settings import Settings
+from gateway.store import Store
+from gateway.templates import Templates
+from gateway.timers import Clock, Timers
+
+
+class HandoffService(Protocol):
+    """What the pipeline asks of the handoff engine (implemented in `gateway.handoff`)."""
+
+    async def begin(
+        self,
+        session: AsyncSession,
+        *,
+        lead: Lead,
+        conversation: Conversation,
+        reason: str,
+        payload: dict[str, Any],
+    ) -> str:
+        """Route the lead, alert the chosen agent(s), start the accept timers.
+
+        Returns the name to show the lead in place of `{agent_name}`.
+        """
+        ...
+
+    async def on_lead_message(
+        self, session: AsyncSession, *, lead: Lead, conversation: Conversation, message: Message
+    ) -> None:
+        """The lead wrote while the conversation is not in bot mode: relay, start SLA timers."""
+        ...
+
+    async def on_agent_message(
+        self, session: AsyncSession, *, agent: Agent, inbound: Inbound, message: Message
+    ) -> None:
+        """A registered agent wrote or pressed a button: commands, relay to the lead."""
+        ...
+
+    def register_timers(self, timers: Timers) -> None:
+        """Register the handoff's timer kinds."""
+        ...
+
+
+@dataclass
+class Services:
+    """Everything the pipeline and the handoff engine use."""
+
+    settings: Settings
+    store: Store
+    redis: aioredis.Redis
+    queue: InboundQueue
+    timers: Timers
+    outbox: Outbox
+    channels: Mapping[str, Channel]
+    """Adapter per message channel ("sms", "whatsapp", "telegram", "webchat")."""
+    bot: BotClient
+    language: LanguageDetector
+    templates: Templates
+    clock: Clock
+    handoff: HandoffService | None = None
+    extras: dict[str, Any] = field(default_factory=dict)

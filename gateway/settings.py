@@ -1,0 +1,205 @@
+"""The one settings object: environment variables over `config/pronto.yml` over defaults.
+
+Read once at start (`load_settings`) and passed down; no other module reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from gateway.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class WebchatConfig(BaseModel):
+    """Web chat widget settings."""
+
+    origins: list[str] = Field(default_factory=list)
+    max_message_chars: int = 1000
+    messages_per_minute: int = 20
+
+
+class Settings(BaseSettings):
+    """Everything the gateway needs to start. See README "Configuration"."""
+
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+
+    config_path: Path = Field(Path("config/pronto.yml"), validation_alias="PRONTO_CONFIG")
+    env: Literal["development", "production", "test"] = Field(
+        "development", validation_alias="PRONTO_ENV"
+    )
+    host: str = Field("127.0.0.1", validation_alias="PRONTO_HOST")
+    port: int = Field(8080, validation_alias="PRONTO_PORT")
+    public_url: str = Field("http://127.0.0.1:8080", validation_alias="PRONTO_PUBLIC_URL")
+    var_dir: Path = Field(Path("var"), validation_alias="PRONTO_VAR_DIR")
+    database_url: str = Field("", validation_alias="DATABASE_URL")
+    redis_url: str = Field("", validation_alias="REDIS_URL")
+    rasa_url: str = Field("http://127.0.0.1:5005", validation_alias="RASA_URL")
+
+    twilio_account_sid: str = Field("", validation_alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr = Field(SecretStr(""), validation_alias="TWILIO_AUTH_TOKEN")
+    twilio_from_number: str = Field("", validation_alias="TWILIO_FROM_NUMBER")
+    twilio_whatsapp_from: str = Field("", validation_alias="TWILIO_WHATSAPP_FROM")
+    twilio_api_url: str = Field("", validation_alias="PRONTO_TWILIO_API_URL")
+
+    telegram_bot_token: SecretStr = Field(SecretStr(""), validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: SecretStr = Field(
+        SecretStr(""), validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
+    telegram_api_url: str = Field("", validation_alias="PRONTO_TELEGRAM_API_URL")
+    telegram_polling: bool = Field(False, validation_alias="PRONTO_TELEGRAM_POLLING")
+
+    admin_token: SecretStr = Field(SecretStr(""), validation_alias="PRONTO_ADMIN_TOKEN")
+    session_secret: SecretStr = Field(SecretStr(""), validation_alias="PRONTO_SESSION_SECRET")
+
+    brokerage: str = "Pronto Realty"
+    """The brokerage's name, used in templates."""
+    dashboard_url: str = ""
+    """Base URL of the dashboard for links in agent alerts (default: public_url)."""
+
+    # Worker and pipeline tuning.
+    run_workers: bool = Field(True, validation_alias="PRONTO_RUN_WORKERS")
+    partitions: int = Field(8, validation_alias="PRONTO_PARTITIONS")
+    ack_budget_seconds: float = Field(2.5, validation_alias="PRONTO_ACK_BUDGET")
+    rasa_timeout_seconds: float = 30.0
+    rasa_retry_seconds: float = Field(5.0, validation_alias="PRONTO_RASA_RETRY")
+    lease_seconds: float = Field(15.0, validation_alias="PRONTO_LEASE_SECONDS")
+    dedupe_ttl_seconds: int = 7 * 24 * 3600
+    nlu_fallback_threshold: float = 0.5
+
+    # Language.
+    languages: list[str] = Field(default_factory=lambda: ["en", "es"])
+    default_language: str = "en"
+    numbers: dict[str, str] = Field(default_factory=dict)
+    """Per business number (E.164 or "whatsapp:+…") default language for new leads."""
+
+    templates_path: Path = Path("config/templates.yml")
+    agents_path: Path = Field(Path("config/agents.yml"), validation_alias="PRONTO_AGENTS")
+    webchat: WebchatConfig = Field(default_factory=WebchatConfig)
+    handoff: dict[str, Any] = Field(default_factory=dict)
+    """The `handoff:` section of pronto.yml (routing, SLAs, business hours), validated by
+    `gateway.handoff_config`."""
+
+    @field_validator("public_url", "rasa_url", "twilio_api_url", "telegram_api_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @property
+    def twilio_enabled(self) -> bool:
+        """True when real Twilio credentials are set; otherwise sends go to the dry-run outbox."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token.get_secret_value())
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """True when a Telegram bot token is set."""
+        return bool(self.telegram_bot_token.get_secret_value())
+
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or a SQLite file under var/."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'pronto.db').resolve()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlSource(settings_cls))
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Reads the top-level keys of the YAML file named by PRONTO_CONFIG (field names)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ returns the whole mapping
+
+    def __call__(self) -> dict[str, Any]:
+        path = Path(os.environ.get("PRONTO_CONFIG", "config/pronto.yml"))
+        if not path.exists():
+            return {}
+        data = load_yaml(path)
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping")
+        known = set(Settings.model_fields)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}")
+        return data
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML file, turning syntax errors into a ConfigError naming file and line."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: {exc.problem}") from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings once at start; fills development secrets and checks production ones.
+
+    Raises:
+        ConfigError: a value is invalid, or production mode lacks a required secret.
+    """
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"setting {loc}: {first['msg']}") from exc
+    return _fill_secrets(settings)
+
+
+def _fill_secrets(settings: Settings) -> Settings:
+    if settings.env == "production":
+        missing = [
+            name
+            for name, value in (
+                ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
+                ("PRONTO_ADMIN_TOKEN", settings.admin_token),
+                ("PRONTO_SESSION_SECRET", settings.session_secret),
+            )
+            if not value.get_secret_value()
+        ]
+        if missing:
+            raise ConfigError(
+                "production mode refuses to start without "
+                + ", ".join(missing)
+                + " (webhooks would be unverifiable)"
+            )
+        return settings
+    # Development: secrets are generated once and kept under var/ so webhooks are still signed
+    # and verified (never "accept everything"), and `make run` can print them.
+    path = settings.var_dir / "dev-secrets.yml"
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = yaml.safe_load(path.read_text()) or {}
+    changed = False
+    for key in ("twilio_auth_token", "admin_token", "session_secret", "telegram_webhook_secret"):
+        if not getattr(settings, key).get_secret_value():
+            if key not in stored:
+                stored[key] = secrets.token_urlsafe(24)
+                changed = True
+            settings = settings.model_copy(update={key: SecretStr(stored[key])})
+    if changed:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(stored))
+        path.chmod(0o600)
+    return settings

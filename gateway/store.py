@@ -1,0 +1,180 @@
+"""SQL operations the pipeline needs: transactions with after-commit hooks, leads, messages,
+audit events. Pure data access; decisions live in the domain modules."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.messages import Inbound, utcnow
+from gateway.models import Agent, AuditEvent, Conversation, Identity, Lead, Message
+
+log = logging.getLogger(__name__)
+AfterCommit = Callable[[], Awaitable[None]]
+_HOOKS = "pronto_after_commit"
+
+
+def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
+    """Run `hook` once the session's transaction has committed (sends, Redis indexing).
+
+    I/O that must not happen unless the state change is durable goes here, so a rolled-back
+    decision never sends an alert.
+    """
+    session.info.setdefault(_HOOKS, []).append(hook)
+
+
+def audit(
+    session: AsyncSession,
+    type_: str,
+    *,
+    lead_id: int | None = None,
+    agent_id: int | None = None,
+    at: datetime | None = None,
+    **data: Any,
+) -> None:
+    """Record one audit event in the current transaction. Never pass message bodies."""
+    session.add(
+        AuditEvent(lead_id=lead_id, agent_id=agent_id, type=type_, data=data, at=at or utcnow())
+    )
+
+
+class Store:
+    """Owns the session factory; hands out transactions."""
+
+    def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
+        self.maker = maker
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction; after it commits, its after-commit hooks run in order."""
+        async with self.maker() as session:
+            async with session.begin():
+                yield session
+            hooks: list[AfterCommit] = session.info.pop(_HOOKS, [])
+        for hook in hooks:
+            try:
+                await hook()
+            except Exception:  # one failed effect must not hide the others
+                log.exception("after-commit hook failed")
+
+
+async def find_agent_by_address(session: AsyncSession, inbound: Inbound) -> Agent | None:
+    """The agent who wrote, if the sender is a registered agent phone or Telegram chat."""
+    if inbound.identity_kind == "phone":
+        q = select(Agent).where(Agent.phone == inbound.address, Agent.active.is_(True))
+    elif inbound.channel == "telegram":
+        q = select(Agent).where(Agent.telegram_chat_id == inbound.address, Agent.active.is_(True))
+    else:
+        return None
+    return (await session.execute(q)).scalars().first()
+
+
+async def find_or_create_lead(
+    session: AsyncSession, inbound: Inbound, default_language: str
+) -> tuple[Lead, bool]:
+    """The lead behind an identity, created on first contact. Returns (lead, created)."""
+    q = (
+        select(Lead)
+        .join(Identity, Identity.lead_id == Lead.id)
+        .where(Identity.kind == inbound.identity_kind, Identity.address == inbound.address)
+    )
+    lead = (await session.execute(q)).scalars().first()
+    if lead is not None:
+        lead.last_channel = inbound.channel
+        lead.last_address = inbound.address
+        return lead, False
+    lead = Lead(
+        phone=inbound.address if inbound.identity_kind == "phone" else None,
+        language=default_language,
+        last_channel=inbound.channel,
+        last_address=inbound.address,
+        queue_key=inbound.queue_key,
+        name=inbound.profile_name,
+        qualification={},
+    )
+    session.add(lead)
+    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(
+                Identity(lead_id=lead.id, kind=inbound.identity_kind, address=inbound.address)
+            )
+    except IntegrityError:
+        # Another process created the identity first: per-person serialisation makes this
+        # rare (only after a partition handover), but stay correct.
+        await session.delete(lead)
+        lead2 = (await session.execute(q)).scalars().one()
+        return lead2, False
+    audit(session, "lead.created", lead_id=lead.id, channel=inbound.channel)
+    return lead, True
+
+
+async def current_conversation(session: AsyncSession, lead: Lead) -> Conversation:
+    """The lead's open conversation, created when there is none."""
+    q = (
+        select(Conversation)
+        .where(Conversation.lead_id == lead.id, Conversation.status != "closed")
+        .order_by(Conversation.id.desc())
+    )
+    conv = (await session.execute(q)).scalars().first()
+    if conv is None:
+        conv = Conversation(lead_id=lead.id, status="bot")
+        session.add(conv)
+        await session.flush()
+        audit(session, "conversation.opened", lead_id=lead.id, conversation_id=conv.id)
+    return conv
+
+
+async def find_message(session: AsyncSession, channel: str, provider_id: str) -> Message | None:
+    """A stored message by its provider id (dedupe)."""
+    q = select(Message).where(Message.channel == channel, Message.provider_id == provider_id)
+    return (await session.execute(q)).scalars().first()
+
+
+async def pending_bot_messages(session: AsyncSession, lead_id: int) -> list[Message]:
+    """Inbound messages of a lead not yet answered by the bot, oldest first."""
+    q = (
+        select(Message)
+        .where(
+            Message.lead_id == lead_id,
+            Message.direction == "in",
+            Message.bot_status == "pending",
+        )
+        .order_by(Message.id)
+    )
+    return list((await session.execute(q)).scalars())
+
+
+async def update_status(
+    session: AsyncSession, channel_names: frozenset[str], provider_id: str, status: str,
+    error_code: str | None,
+) -> Message | None:
+    """Apply a delivery status callback to the stored outbound message."""
+    q = select(Message).where(
+        Message.channel.in_(channel_names), Message.provider_id == provider_id
+    )
+    msg = (await session.execute(q)).scalars().first()
+    if msg is None:
+        return None
+    msg.status = status
+    if error_code:
+        msg.error_code = error_code
+    return msg
+
+
+async def mark_opted_out(session: AsyncSession, lead_id: int, reason: str) -> None:
+    """Mark a lead opted out (STOP or a provider's opted-out error)."""
+    now = utcnow()
+    await session.execute(
+        update(Lead)
+        .where(Lead.id == lead_id, Lead.opted_out.is_(False))
+        .values(opted_out=True, opted_out_at=now)
+    )
+    audit(session, "lead.opted_out", lead_id=lead_id, reason=reason, at=now)
