@@ -1,0 +1,477 @@
+"""Language choice for one inbound message: which language to answer in.
+
+Pure domain code: it takes a message and the conversation's language so far and returns a
+:class:`LanguageDecision`. No I/O beyond reading the lexical data and model profiles once,
+when a :class:`LanguageDetector` is built.
+
+How a message is decided:
+
+1. Explicit requests win ("Can we continue in English?", "¿hablas español?", "I don't
+   speak Spanish"): a language name next to a request cue, or negated.
+2. Lexical evidence from per-language data in ``gateway/language_data/<code>.yml``
+   (function words, SMS shorthand, characters such as "ñ" or "¿", word endings), after
+   dropping what is evidence for no language: numbers, prices, emails, URLs, emoji,
+   acronyms, place names and the shared words in ``common.yml``.
+3. When the words alone are not decisive, lingua (restricted to the configured languages)
+   and, if still close, langdetect (loaded with only the configured languages' profiles,
+   seeded) add their votes in log-odds.
+4. Stickiness: an ongoing conversation keeps its language unless the message is an
+   explicit request or clearly written in another language (several marker words).
+   A new lead with no evidence gets the channel's fallback, else the default.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DATA_DIR = Path(__file__).with_name("language_data")
+
+_STRONG = 2.0  # one function word ("the", "que") is good evidence on its own
+_WEAK = 1.0  # shorthand ("q", "bd", "u") counts, but less
+_LINGUA_WEIGHT = 1.0  # log-odds per natural-log unit of lingua's probability ratio
+_LINGUA_CLIP = 0.05  # lingua is overconfident on 1-2 words; cap its vote at ~±2.9
+_LANGDETECT_VOTE = 1.0  # langdetect's probabilities are ~0 or ~1, so it only votes
+_FAST_MARGIN = 4.0  # lexical margin beyond which the models cannot change the outcome
+_CLOSE_MARGIN = 1.5  # still this close after lingua: ask langdetect as well
+_MIN_CONFIDENCE = 0.6  # below this a message is treated as no evidence
+_MODEL_ONLY_CAP = 0.85  # model-only evidence never reaches the switch threshold
+_SWITCH_CONFIDENCE = 0.9
+_SWITCH_MIN_SCORE = 4.0  # two strong markers: "a full sentence in the other language"
+_SWITCH_MIN_WORDS = 3
+
+_URL_EMAIL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|@\w+", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_CLAUSE_BREAK = re.compile(r"[,.;:!?¿¡\n]")
+
+
+class LanguageDataError(ValueError):
+    """A configured language has no usable lexical data or model."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageDecision:
+    """The language to answer in, and why.
+
+    Attributes:
+        language: The language to answer in.
+        detected: Language evidenced by this message alone; None when no evidence.
+        confidence: 0..1 confidence in ``detected`` (0.0 when None).
+        explicit: The message explicitly asks for a language ("Can we continue in English?").
+        changed: ``language != previous`` (False when previous is None).
+    """
+
+    language: str
+    detected: str | None
+    confidence: float
+    explicit: bool
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageProfile:
+    """Lexical data for one language, loaded from ``language_data/<code>.yml``."""
+
+    code: str
+    names: frozenset[str]
+    cues_before: frozenset[str]
+    cues_after: frozenset[str]
+    negations: frozenset[str]
+    asking: frozenset[str]
+    chars: Mapping[str, float]
+    suffixes: tuple[tuple[str, float], ...]
+    words: Mapping[str, float]
+
+
+def fold(word: str) -> str:
+    """Lower-case, strip accents and apostrophes: SMS writers drop them inconsistently."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "'’")
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LanguageDataError(f"no language data file {path}") from None
+    if not isinstance(data, dict):
+        raise LanguageDataError(f"{path} must hold a mapping")
+    return data
+
+
+def _folded(items: Any) -> frozenset[str]:
+    return frozenset(fold(str(item)) for item in items or ())
+
+
+def load_profile(code: str, data_dir: Path = DATA_DIR) -> LanguageProfile:
+    """Load one language's lexical data.
+
+    Raises:
+        LanguageDataError: when ``<code>.yml`` is missing or malformed.
+    """
+    path = data_dir / f"{code}.yml"
+    data = _load_yaml(path)
+    if data.get("code") != code:
+        raise LanguageDataError(f"{path}: code must be {code!r}")
+    words: dict[str, float] = {}
+    for word in data.get("weak") or ():
+        words[fold(str(word))] = _WEAK
+    for word in data.get("strong") or ():  # strong wins where a word is listed twice
+        words[fold(str(word))] = _STRONG
+    if not words:
+        raise LanguageDataError(f"{path}: no strong or weak words")
+    suffixes = sorted(
+        (
+            (str(s).lower().replace("’", "'"), float(w))
+            for s, w in (data.get("suffixes") or {}).items()
+        ),
+        key=lambda item: -len(item[0]),  # the longest ending decides ("ciones" over "cion")
+    )
+    return LanguageProfile(
+        code=code,
+        names=_folded(data.get("names")),
+        cues_before=_folded(data.get("cues_before")),
+        cues_after=_folded(data.get("cues_after")),
+        negations=_folded(data.get("negations")),
+        asking=_folded(data.get("asking")),
+        chars={str(c): float(w) for c, w in (data.get("chars") or {}).items()},
+        suffixes=tuple(suffixes),
+        words=words,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    key: str  # folded form
+    raw: str
+    clause: int
+    attached: bool  # glued to a digit or currency sign: "3bd", "400k", "$2k"
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    detected: str | None
+    confidence: float
+    target: str | None  # explicit request, if any
+    scores: tuple[tuple[str, float], ...]
+    markers: int  # marker words for `detected`
+    words: int  # word tokens that are not neutral
+
+
+class LanguageDetector:
+    """Decides the answer language for each message. Build once and reuse.
+
+    Args:
+        languages: Configured language codes; each needs ``language_data/<code>.yml``.
+        default: Answer language for a new lead when neither the message nor the channel
+            gives one.
+        data_dir: Where the lexical data lives (tests and new languages).
+        cache_size: Entries in the per-text evidence cache (0 disables it).
+
+    Raises:
+        LanguageDataError: when a language has no data or ``default`` is not configured.
+    """
+
+    def __init__(
+        self,
+        languages: Sequence[str] = ("en", "es"),
+        default: str = "en",
+        *,
+        data_dir: Path = DATA_DIR,
+        cache_size: int = 8192,
+    ) -> None:
+        codes = tuple(dict.fromkeys(languages))
+        if not codes:
+            raise LanguageDataError("configure at least one language")
+        if default not in codes:
+            raise LanguageDataError(f"default language {default!r} is not in {codes}")
+        self.languages = codes
+        self.default = default
+        self._profiles = {code: load_profile(code, data_dir) for code in codes}
+        common = _load_yaml(data_dir / "common.yml")
+        self._neutral = _folded(common.get("neutral"))
+        phrases = sorted((str(p) for p in common.get("places") or ()), key=len, reverse=True)
+        exact = [re.escape(str(p)) for p in common.get("places_exact") or ()]
+        self._places = re.compile(
+            r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.IGNORECASE
+        )
+        self._places_exact = re.compile(r"(?<!\w)(?:" + "|".join(exact) + r")(?!\w)")
+        self._name_of = {n: p.code for p in self._profiles.values() for n in p.names}
+        self._cues_before = frozenset().union(*(p.cues_before for p in self._profiles.values()))
+        self._cues_after = frozenset().union(*(p.cues_after for p in self._profiles.values()))
+        self._negations = frozenset().union(*(p.negations for p in self._profiles.values()))
+        self._asking = frozenset().union(*(p.asking for p in self._profiles.values()))
+        self._known = frozenset().union(self._neutral, *(p.words for p in self._profiles.values()))
+        self._lingua = _build_lingua(codes)
+        self._langdetect = _build_langdetect(codes)
+        evidence = self._evidence
+        self._cached = functools.lru_cache(maxsize=cache_size)(evidence) if cache_size else evidence
+
+    def cache_clear(self) -> None:
+        """Forget cached evidence (benchmarks time cold detections)."""
+        clear = getattr(self._cached, "cache_clear", None)
+        if clear is not None:
+            clear()
+
+    def decide(
+        self, text: str, previous: str | None = None, fallback: str | None = None
+    ) -> LanguageDecision:
+        """Decide the answer language for one message.
+
+        Args:
+            text: The inbound message.
+            previous: The conversation's language so far (None for a new lead). A value
+                that is not configured is treated as None.
+            fallback: The channel/number default for a new lead with no evidence; ignored
+                when not configured, so a config typo cannot break the pipeline.
+
+        Returns:
+            The decision; ``changed`` tells the caller to store and audit the new language.
+        """
+        ev = self._cached(" ".join(text.split()))
+        current = previous if previous in self._profiles else None
+        if ev.target is not None:
+            language = ev.target
+        elif current is None:
+            if ev.detected is not None:
+                language = ev.detected
+            else:
+                language = fallback if fallback in self._profiles else self.default
+        elif ev.detected is not None and ev.detected != current and self._clear_switch(ev, current):
+            language = ev.detected
+        else:
+            language = current
+        return LanguageDecision(
+            language=language,
+            detected=ev.detected,
+            confidence=ev.confidence,
+            explicit=ev.target is not None,
+            changed=previous is not None and language != previous,
+        )
+
+    @staticmethod
+    def _clear_switch(ev: _Evidence, current: str) -> bool:
+        # A sentence in the other language, not one borrowed word ("gracias", "ok thanks").
+        scores = dict(ev.scores)
+        return (
+            ev.confidence >= _SWITCH_CONFIDENCE
+            and ev.words >= _SWITCH_MIN_WORDS
+            and ev.markers >= 2
+            and scores[ev.detected or ""] - scores.get(current, 0.0) >= _SWITCH_MIN_SCORE
+        )
+
+    # -- evidence -------------------------------------------------------------------------
+
+    def _tokens(self, text: str) -> list[_Token]:
+        text = _URL_EMAIL.sub(" ", text)
+        text = self._places_exact.sub(" ", text)
+        text = self._places.sub(" ", text)
+        breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
+        tokens: list[_Token] = []
+        clause = 0
+        for match in _WORD.finditer(text):
+            start, end = match.span()
+            while clause < len(breaks) and breaks[clause] < start:
+                clause += 1
+            before = text[start - 1] if start else " "
+            after = text[end] if end < len(text) else " "
+            attached = before.isdigit() or before in "$€" or after.isdigit()
+            tokens.append(_Token(fold(match.group()), match.group(), clause, attached))
+        return tokens
+
+    def _evidence(self, text: str) -> _Evidence:
+        tokens = self._tokens(text)
+        scores = dict.fromkeys(self.languages, 0.0)
+        markers = dict.fromkeys(self.languages, 0)
+        unknown: list[_Token] = []
+        words = 0
+        for tok in tokens:
+            if tok.key in self._name_of:
+                continue
+            if tok.key in self._neutral:
+                # "no"/"si" are no evidence, but "sí" with its accent is.
+                for code, profile in self._profiles.items():
+                    scores[code] += _char_weight(tok.raw, profile)
+                continue
+            if tok.attached and tok.key not in self._known:
+                continue  # "400k", "2x": units and typos glued to numbers are no evidence
+            hit = False
+            for code, profile in self._profiles.items():
+                weight = self._word_weight(tok, profile)
+                if weight:
+                    scores[code] += weight
+                    markers[code] += 1
+                    hit = True
+            if not tok.attached:
+                words += 1
+                if not hit and not _acronym(tok.raw):
+                    unknown.append(tok)
+        for code, profile in self._profiles.items():
+            for char, weight in profile.chars.items():
+                if not char.isalpha() and char in text:
+                    scores[code] += weight  # "¿", "¡": once per message is plenty
+                    markers[code] += 1
+        target = self._explicit(tokens, scores)
+        detected, confidence = self._combine(scores, tokens, unknown)
+        return _Evidence(
+            detected=detected,
+            confidence=confidence,
+            target=target,
+            scores=tuple(scores.items()),
+            markers=markers[detected] if detected else 0,
+            words=words,
+        )
+
+    @staticmethod
+    def _word_weight(tok: _Token, profile: LanguageProfile) -> float:
+        weight = profile.words.get(tok.key, 0.0)
+        if not weight and len(tok.key) >= 5:
+            raw = tok.raw.lower().replace("’", "'")
+            folded_raw = fold(raw) if "'" not in raw else raw
+            for suffix, suffix_weight in profile.suffixes:
+                if folded_raw.endswith(suffix):
+                    weight = suffix_weight
+                    break
+        if not weight and tok.raw[:1].isupper():
+            return 0.0  # an unknown capitalised word is a name, accents or not ("José")
+        return weight + _char_weight(tok.raw, profile)
+
+    def _explicit(self, tokens: Sequence[_Token], scores: Mapping[str, float]) -> str | None:
+        wanted: set[str] = set()
+        refused: set[str] = set()
+        content = [t for t in tokens if t.key not in self._cues_after]
+        for tok in tokens:
+            code = self._name_of.get(tok.key)
+            if code is None:
+                continue
+            same = [t for t in tokens if t.clause == tok.clause]
+            j = same.index(tok)
+            before = [t.key for t in same[max(0, j - 4) : j]]
+            after = [t.key for t in same[j + 1 : j + 3]]
+            negated = any(k in self._negations for k in before)
+            # "¿No hablan español?" and "Don't you speak Spanish?" ask us; "No hablo
+            # inglés" and "I don't speak Spanish" refuse.
+            asking = any(t.key in self._asking for t in same[:j])
+            if negated and not asking:
+                refused.add(code)
+            elif (
+                len(content) == 1
+                or any(k in self._cues_before for k in before[-3:])
+                or any(k in self._cues_after for k in after)
+            ):
+                wanted.add(code)
+        wanted -= refused
+        if len(wanted) == 1:
+            return wanted.pop()
+        if wanted or not refused:
+            return None  # "I speak English and Spanish": no single request
+        # "No hablo inglés": the language it is written in, else the only other one.
+        others = [c for c in self.languages if c not in refused]
+        written = max(others, key=lambda c: scores[c], default=None)
+        if written is not None and scores[written] > 0:
+            return written
+        return others[0] if len(others) == 1 else None
+
+    def _combine(
+        self, scores: Mapping[str, float], tokens: Sequence[_Token], unknown: Sequence[_Token]
+    ) -> tuple[str | None, float]:
+        lexical = any(scores.values())
+        if not lexical:
+            # Model-only evidence needs two real words that are not a name ("Maria Lopez").
+            if len(unknown) < 2 or all(t.raw[:1].isupper() for t in unknown):
+                return None, 0.0
+        if len(self.languages) == 1:
+            return self.languages[0], 1.0
+        z = dict(scores)
+        ranked = sorted(z.values(), reverse=True)
+        if ranked[0] - ranked[1] < _FAST_MARGIN:
+            model_text = " ".join(t.raw for t in tokens if not t.attached)
+            if self._lingua is not None and model_text:
+                for code, prob in _lingua_probabilities(self._lingua, model_text).items():
+                    clipped = min(max(prob, _LINGUA_CLIP), 1.0 - _LINGUA_CLIP)
+                    z[code] += _LINGUA_WEIGHT * math.log(clipped / (1.0 - clipped))
+            ranked = sorted(z.values(), reverse=True)
+            if ranked[0] - ranked[1] < _CLOSE_MARGIN and self._langdetect is not None:
+                vote = _langdetect_vote(self._langdetect, model_text)
+                if vote is not None:
+                    z[vote] += _LANGDETECT_VOTE
+        best = max(z, key=lambda code: z[code])
+        top = max(z.values())
+        confidence = 1.0 / sum(math.exp(v - top) for v in z.values())
+        if not lexical:
+            confidence = min(confidence, _MODEL_ONLY_CAP)
+        if confidence < _MIN_CONFIDENCE:
+            return None, 0.0
+        return best, round(confidence, 4)
+
+
+def _char_weight(raw: str, profile: LanguageProfile) -> float:
+    # Accented letters count once per word ("está", "información", "año").
+    return max((profile.chars[c] for c in raw.lower() if c in profile.chars), default=0.0)
+
+
+def _acronym(raw: str) -> bool:
+    # "FHA", "HOA", "MLS": short all-caps tokens name things, they are not words.
+    return 2 <= len(raw) <= 5 and raw.isupper()
+
+
+def _build_lingua(codes: Sequence[str]) -> Any:
+    if len(codes) < 2:
+        return None
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+    try:
+        langs = [Language.from_iso_code_639_1(IsoCode639_1.from_str(c)) for c in codes]
+    except ValueError:
+        raise LanguageDataError(f"lingua has no model for one of {codes}") from None
+    return LanguageDetectorBuilder.from_languages(*langs).build()
+
+
+def _lingua_probabilities(detector: Any, text: str) -> dict[str, float]:
+    return {
+        c.language.iso_code_639_1.name.lower(): float(c.value)
+        for c in detector.compute_language_confidence_values(text)
+    }
+
+
+def _build_langdetect(codes: Sequence[str]) -> Any:
+    """A langdetect factory holding only the configured languages' profiles.
+
+    Loading only these profiles restricts langdetect exactly like picking the configured
+    languages among its probabilities, and is ~15x faster (its inner loop is per language).
+    """
+    if len(codes) < 2:
+        return None
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    profiles = []
+    for code in codes:
+        path = Path(PROFILES_DIRECTORY) / code
+        if not path.is_file():
+            return None  # langdetect is an extra vote; a language it lacks just skips it
+        profiles.append(path.read_text(encoding="utf-8"))
+    factory = DetectorFactory()
+    factory.load_json_profile(profiles)
+    factory.seed = 0  # deterministic, without touching the process-wide DetectorFactory
+    return factory
+
+
+def _langdetect_vote(factory: Any, text: str) -> str | None:
+    from langdetect.lang_detect_exception import LangDetectException
+
+    if not text:
+        return None
+    detector = factory.create()
+    detector.append(text)
+    try:
+        return str(detector.detect())
+    except LangDetectException:
+        return None  # no features in the text: no vote
