@@ -1,0 +1,1 @@
+"""Pronto's Rasa action server: form validation, normalisation, lead score and handoff."""
