@@ -107,8 +107,19 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _folded(items: Any) -> frozenset[str]:
-    return frozenset(fold(str(item)) for item in items or ())
+def _strings(data: Mapping[str, Any], key: str, path: Path) -> list[str]:
+    items = data.get(key) or []
+    if isinstance(items, Mapping):
+        items = list(items)
+    bad = [item for item in items if not isinstance(item, str)]
+    if not isinstance(items, list) or bad:
+        # YAML 1.1 reads a bare no/yes/on/off as a boolean: fail loudly, not silently.
+        raise LanguageDataError(f"{path}: {key} must list strings (quote {bad!r})")
+    return items
+
+
+def _folded(data: Mapping[str, Any], key: str, path: Path) -> frozenset[str]:
+    return frozenset(fold(item) for item in _strings(data, key, path))
 
 
 def load_profile(code: str, data_dir: Path = DATA_DIR) -> LanguageProfile:
@@ -122,10 +133,10 @@ def load_profile(code: str, data_dir: Path = DATA_DIR) -> LanguageProfile:
     if data.get("code") != code:
         raise LanguageDataError(f"{path}: code must be {code!r}")
     words: dict[str, float] = {}
-    for word in data.get("weak") or ():
-        words[fold(str(word))] = _WEAK
-    for word in data.get("strong") or ():  # strong wins where a word is listed twice
-        words[fold(str(word))] = _STRONG
+    for word in _strings(data, "weak", path):
+        words[fold(word)] = _WEAK
+    for word in _strings(data, "strong", path):  # strong wins where a word is listed twice
+        words[fold(word)] = _STRONG
     if not words:
         raise LanguageDataError(f"{path}: no strong or weak words")
     suffixes = sorted(
@@ -137,11 +148,11 @@ def load_profile(code: str, data_dir: Path = DATA_DIR) -> LanguageProfile:
     )
     return LanguageProfile(
         code=code,
-        names=_folded(data.get("names")),
-        cues_before=_folded(data.get("cues_before")),
-        cues_after=_folded(data.get("cues_after")),
-        negations=_folded(data.get("negations")),
-        asking=_folded(data.get("asking")),
+        names=_folded(data, "names", path),
+        cues_before=_folded(data, "cues_before", path),
+        cues_after=_folded(data, "cues_after", path),
+        negations=_folded(data, "negations", path),
+        asking=_folded(data, "asking", path),
         chars={str(c): float(w) for c, w in (data.get("chars") or {}).items()},
         suffixes=tuple(suffixes),
         words=words,
@@ -196,10 +207,11 @@ class LanguageDetector:
         self.languages = codes
         self.default = default
         self._profiles = {code: load_profile(code, data_dir) for code in codes}
-        common = _load_yaml(data_dir / "common.yml")
-        self._neutral = _folded(common.get("neutral"))
-        phrases = sorted((str(p) for p in common.get("places") or ()), key=len, reverse=True)
-        exact = [re.escape(str(p)) for p in common.get("places_exact") or ()]
+        common_path = data_dir / "common.yml"
+        common = _load_yaml(common_path)
+        self._neutral = _folded(common, "neutral", common_path)
+        phrases = sorted(_strings(common, "places", common_path), key=len, reverse=True)
+        exact = [re.escape(p) for p in _strings(common, "places_exact", common_path)]
         self._places = re.compile(
             r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.IGNORECASE
         )
