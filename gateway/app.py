@@ -1,0 +1,265 @@
+"""`create_app(settings)`: the aiohttp application, its clients and its workers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import RedisError
+from sqlalchemy import text
+
+from gateway import metrics
+from gateway.bot_client import BotClient
+from gateway.channels import Channel, StatusChannel, build_channels
+from gateway.db import make_engine, make_sessionmaker, migrate
+from gateway.errors import BadRequest, BadSignature, ConfigError, ProntoError
+from gateway.language import LanguageDetector
+from gateway.messages import Inbound, utcnow
+from gateway.pipeline import Pipeline
+from gateway.queue import InboundQueue
+from gateway.redis_conn import connect_redis
+from gateway.services import Services
+from gateway.settings import Settings
+from gateway.store import Store, update_status
+from gateway.templates import Templates
+from gateway.timers import Clock, Timers
+from gateway.worker import Worker
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+SERVICES = web.AppKey("services", Services)
+ADAPTERS = web.AppKey("adapters", dict)
+PIPELINE = web.AppKey("pipeline", Pipeline)
+WORKER = web.AppKey("worker", Worker)
+Enqueue = Callable[[Inbound], Awaitable[None]]
+
+
+@web.middleware
+async def error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Map Pronto's typed errors to HTTP statuses in one place."""
+    try:
+        return await handler(request)
+    except BadSignature:
+        metrics.REJECTED.labels(channel=request.match_info.get("name", "?"), reason="sig").inc()
+        return web.Response(status=403, text="forbidden")
+    except BadRequest as exc:
+        metrics.REJECTED.labels(channel=request.match_info.get("name", "?"), reason="bad").inc()
+        return web.Response(status=400, text=str(exc))
+    except RedisError:
+        # The provider retries on 5xx: nothing is lost while Redis is briefly away.
+        log.exception("redis unavailable while handling %s", request.path)
+        return web.Response(status=503, text="queue unavailable")
+    except ProntoError:
+        log.exception("error handling %s", request.path)
+        return web.Response(status=500, text="internal error")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    run_workers: bool | None = None,
+    language: LanguageDetector | None = None,
+) -> web.Application:
+    """Build the gateway application.
+
+    Args:
+        settings: the settings object (see `gateway.settings.load_settings`).
+        clock: time source for timers and SLAs (tests inject a controllable one).
+        run_workers: run queue/timer workers in this process (default: settings.run_workers).
+        language: a prebuilt detector (tests share one; it loads models once).
+    """
+    app = web.Application(middlewares=[error_middleware], client_max_size=1024**2)
+    app[SETTINGS] = settings
+    workers = settings.run_workers if run_workers is None else run_workers
+    # Adapters are built here (cheap, no I/O) so their routes exist before the router freezes;
+    # their clients open in `lifecycle`.
+    adapters: dict[str, Channel] = {a.name: a for a in build_channels(settings)}
+    app[ADAPTERS] = adapters
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        async with _services(settings, clock, language) as services:
+            services.channels = {c: a for a in adapters.values() for c in a.channels}
+            enqueue = _enqueuer(services.queue)
+            for adapter in adapters.values():
+                if hasattr(adapter, "bind"):
+                    adapter.bind(enqueue)
+                if hasattr(adapter, "attach"):
+                    adapter.attach(services)
+                await adapter.start()
+            await _start_handoff(services)
+            pipeline = Pipeline(services)
+            app[SERVICES], app[PIPELINE] = services, pipeline
+            task = None
+            if workers:
+                worker = Worker(
+                    services.queue, services.timers, pipeline.handle,
+                    lease_seconds=settings.lease_seconds,
+                )
+                app[WORKER] = worker
+                task = asyncio.create_task(worker.run(), name="worker")
+            try:
+                yield
+            finally:
+                if task is not None:
+                    app[WORKER].stop()
+                    await asyncio.gather(task, return_exceptions=True)
+                for adapter in adapters.values():
+                    await adapter.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_post("/webhooks/{name}/status", status_webhook)
+    app.router.add_post("/webhooks/{name}", webhook)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_view)
+    from gateway.admin import add_admin_routes
+
+    add_admin_routes(app)
+    for adapter in adapters.values():
+        routes = getattr(adapter, "routes", None)
+        if routes is not None:
+            app.router.add_routes(routes())
+    return app
+
+
+class _services:
+    """Open every client the services need and close them in reverse order."""
+
+    def __init__(self, settings: Settings, clock: Clock, language: LanguageDetector | None):
+        self.settings, self.clock, self.language = settings, clock, language
+        self._stack: list[Any] = []
+
+    async def __aenter__(self) -> Services:
+        s = self.settings
+        url = s.resolved_database_url()
+        await migrate(url)
+        self.engine = make_engine(url)
+        store = Store(make_sessionmaker(self.engine))
+        self._redis_cm = connect_redis(s.redis_url, s.var_dir)
+        redis = await self._redis_cm.__aenter__()
+        queue = InboundQueue(redis, s.partitions)
+        await queue.ensure_groups()
+        timers = Timers(redis, store, clock=self.clock, lease_seconds=s.lease_seconds)
+        self.http = aiohttp.ClientSession()
+        templates = Templates.load(s.templates_path, s.languages)
+        detector = self.language or LanguageDetector(s.languages, s.default_language)
+        from gateway.outbound import Outbox
+
+        outbox = Outbox(store, {})
+        services = Services(
+            settings=s, store=store, redis=redis, queue=queue, timers=timers, outbox=outbox,
+            channels={}, bot=BotClient(s.rasa_url, self.http), language=detector,
+            templates=templates, clock=self.clock,
+        )
+        self.services = services
+        return services
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.close()
+        await self._redis_cm.__aexit__(None, None, None)
+        await self.engine.dispose()
+
+
+async def _start_handoff(services: Services) -> None:
+    # The outbox must see the adapters chosen at start.
+    services.outbox.channels = services.channels
+    try:
+        from gateway.handoff import Handoff, load_handoff_config, sync_agents
+    except ImportError:  # TODO(lead): remove once gateway/handoff.py lands
+        return
+
+    config = load_handoff_config(services.settings)
+    async with services.store.transaction() as session:
+        await sync_agents(session, config)
+    handoff = Handoff(services, config)
+    handoff.register_timers(services.timers)
+    services.handoff = handoff
+
+
+def _enqueuer(queue: InboundQueue) -> Enqueue:
+    async def enqueue(inbound: Inbound) -> None:
+        await queue.enqueue(inbound.queue_key, "inbound", {"inbound": inbound.to_json()})
+        metrics.INBOUND.labels(channel=inbound.channel).inc()
+
+    return enqueue
+
+
+async def webhook(request: web.Request) -> web.StreamResponse:
+    """`POST /webhooks/{name}`: verify, parse, queue, answer at once."""
+    adapter: Channel | None = request.app[ADAPTERS].get(request.match_info["name"])
+    if adapter is None:
+        raise web.HTTPNotFound()
+    await adapter.verify(request)
+    enqueue = _enqueuer(request.app[SERVICES].queue)
+    for inbound in await adapter.parse(request):
+        await enqueue(inbound)
+    return adapter.webhook_response()
+
+
+async def status_webhook(request: web.Request) -> web.StreamResponse:
+    """`POST /webhooks/{name}/status`: delivery status callbacks update stored messages."""
+    adapter = request.app[ADAPTERS].get(request.match_info["name"])
+    if not isinstance(adapter, StatusChannel):
+        raise web.HTTPNotFound()
+    services = request.app[SERVICES]
+    from gateway.store import audit, mark_opted_out
+
+    for update in await adapter.parse_status(request):
+        async with services.store.transaction() as session:
+            msg = await update_status(
+                session, adapter.channels, update.provider_id, update.status, update.error_code
+            )
+            if msg is not None and update.error_code == "21610" and msg.lead_id is not None:
+                await mark_opted_out(session, msg.lead_id, reason="provider:21610")
+            if msg is not None and update.status in ("failed", "undelivered"):
+                audit(session, "message.undelivered", lead_id=msg.lead_id, message_id=msg.id,
+                      code=update.error_code)
+    return web.Response(status=204)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """`GET /healthz`: the process is alive."""
+    return web.json_response({"ok": True})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """`GET /readyz`: 200 only when Redis, SQL and Rasa answer."""
+    services = request.app.get(SERVICES)
+    if services is None:
+        return web.json_response({"ok": False}, status=503)
+    checks: dict[str, bool] = {}
+    try:
+        checks["redis"] = bool(await services.redis.ping())
+    except RedisError:
+        checks["redis"] = False
+    try:
+        async with services.store.maker() as session:
+            await session.execute(text("SELECT 1"))
+        checks["sql"] = True
+    except Exception:
+        checks["sql"] = False
+    checks["rasa"] = await services.bot.ready()
+    ok = all(checks.values())
+    return web.json_response({"ok": ok, **checks}, status=200 if ok else 503)
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    """`GET /metrics`: Prometheus exposition."""
+    resp = web.Response(body=generate_latest())
+    resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+    return resp
+
+
+def check_startup(settings: Settings) -> None:
+    """Fail fast on configuration problems before binding the port."""
+    if not settings.templates_path.exists():
+        raise ConfigError(f"{settings.templates_path}: templates file not found")

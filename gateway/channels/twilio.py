@@ -1,0 +1,189 @@
+"""Twilio SMS and WhatsApp: signed webhooks in, the real `twilio` client (async) out.
+
+Without credentials, sends go to the dry-run outbox: stored with status "dry_run" and shown in
+the dashboard, so the whole stack runs with no account.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from gateway.errors import BadRequest, BadSignature, ProviderRejected, RateLimited
+from gateway.messages import SMS, WHATSAPP, Inbound, Outbound, SendResult, StatusUpdate
+from gateway.phones import to_e164
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1600  # Twilio's limit for one message body
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# Twilio error codes by meaning.
+OPTED_OUT = {"21610"}  # recipient replied STOP at the carrier
+PERMANENT = {"21211", "21612", "21614", "21408", "63016", "63003", "21606"}
+
+
+def split_text(text: str, limit: int = MAX_BODY) -> list[str]:
+    """Split a long text into parts under `limit`, preferring paragraph, line, then word breaks."""
+    text = text.strip()
+    parts: list[str] = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(". "), window.rfind(" "))
+        if cut < limit // 2:
+            cut = limit  # one very long word: hard cut
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        parts.append(text)
+    return parts
+
+
+class TwilioChannel:
+    """The Twilio adapter (SMS and WhatsApp share one webhook)."""
+
+    name = "twilio"
+    channels = frozenset({SMS, WHATSAPP})
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
+        self.client: Client | None = None
+        self._http: AsyncTwilioHttpClient | None = None
+
+    # -- inbound ---------------------------------------------------------------------------
+
+    def _url(self, request: web.Request) -> str:
+        # The URL Twilio signed is the configured public URL + path + query; never trust
+        # X-Forwarded-* headers (anyone can send them).
+        return f"{self.settings.public_url}{request.rel_url}"
+
+    async def _verified_params(self, request: web.Request) -> dict[str, str]:
+        signature = request.headers.get("X-Twilio-Signature", "")
+        post = await request.post()
+        params = {k: str(v) for k, v in post.items()}
+        if not signature or not self.validator.validate(self._url(request), params, signature):
+            raise BadSignature("twilio signature mismatch")
+        return params
+
+    async def verify(self, request: web.Request) -> None:
+        """Check `X-Twilio-Signature` over the public URL and all form parameters."""
+        await self._verified_params(request)
+
+    async def parse(self, request: web.Request) -> list[Inbound]:
+        """One Twilio message webhook → one Inbound."""
+        params = await self._verified_params(request)
+        sid = params.get("MessageSid") or params.get("SmsSid")
+        sender = params.get("From", "")
+        if not sid or not sender:
+            raise BadRequest("missing MessageSid or From")
+        channel = WHATSAPP if sender.lower().startswith("whatsapp:") else SMS
+        address = to_e164(sender)
+        if address is None:
+            raise BadRequest("From is not a phone number")
+        media = tuple(
+            params[f"MediaUrl{i}"]
+            for i in range(int(params.get("NumMedia", "0") or 0))
+            if f"MediaUrl{i}" in params
+        )
+        return [
+            Inbound(
+                channel=channel,
+                provider_id=sid,
+                address=address,
+                text=params.get("Body", ""),
+                to=params.get("To", ""),
+                media=media,
+                profile_name=params.get("ProfileName") or None,
+                raw=params,
+            )
+        ]
+
+    def webhook_response(self) -> web.Response:
+        """Empty TwiML: replies are sent through the API, not in the webhook answer."""
+        return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+    async def parse_status(self, request: web.Request) -> list[StatusUpdate]:
+        """A signed status callback → a StatusUpdate."""
+        params = await self._verified_params(request)
+        sid = params.get("MessageSid") or params.get("SmsSid")
+        status = params.get("MessageStatus") or params.get("SmsStatus")
+        if not sid or not status:
+            raise BadRequest("missing MessageSid or MessageStatus")
+        channel = WHATSAPP if params.get("From", "").startswith("whatsapp:") else SMS
+        return [
+            StatusUpdate(
+                channel=channel,
+                provider_id=sid,
+                status=status,
+                error_code=params.get("ErrorCode") or None,
+                raw=params,
+            )
+        ]
+
+    # -- outbound --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Create the async twilio client when credentials are configured."""
+        if not self.settings.twilio_enabled:
+            log.info("twilio: no credentials, outbound SMS/WhatsApp go to the dry-run outbox")
+            return
+        self._http = AsyncTwilioHttpClient()
+        self.client = Client(
+            self.settings.twilio_account_sid,
+            self.settings.twilio_auth_token.get_secret_value(),
+            http_client=self._http,
+        )
+        if self.settings.twilio_api_url:
+            self.client.api.base_url = self.settings.twilio_api_url
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._http is not None and self._http.session is not None:
+            await self._http.session.close()
+        self._http = None
+        self.client = None
+
+    def _from(self, channel: str) -> str:
+        if channel == WHATSAPP:
+            sender = self.settings.twilio_whatsapp_from or self.settings.twilio_from_number
+            return sender if sender.startswith("whatsapp:") else f"whatsapp:{sender}"
+        return self.settings.twilio_from_number
+
+    async def send(self, message: Outbound) -> Sequence[SendResult]:
+        """Send through Twilio (split under 1600 characters), or to the dry-run outbox."""
+        parts = split_text(message.text)
+        if self.client is None:
+            log.info("dry-run send: message %s, %d part(s)", message.message_id, len(parts))
+            return [SendResult(f"DRY{secrets.token_hex(16)}", "dry_run") for _ in parts]
+        to = message.address if message.channel == SMS else f"whatsapp:{message.address}"
+        results: list[SendResult] = []
+        kwargs: dict[str, Any] = {}
+        if self.settings.public_url.startswith("https://"):
+            kwargs["status_callback"] = f"{self.settings.public_url}/webhooks/twilio/status"
+        for part in parts:
+            try:
+                msg = await self.client.messages.create_async(
+                    to=to, from_=self._from(message.channel), body=part, **kwargs
+                )
+            except TwilioRestException as exc:
+                raise _classify(exc) from exc
+            results.append(SendResult(str(msg.sid), str(msg.status or "queued")))
+        return results
+
+
+def _classify(exc: TwilioRestException) -> Exception:
+    code = str(exc.code or "")
+    if code in OPTED_OUT:
+        return ProviderRejected("recipient opted out", code=code, opted_out=True)
+    if exc.status == 429 or exc.status >= 500:
+        return RateLimited(f"twilio {exc.status}", retry_after=1.0)
+    return ProviderRejected(f"twilio {exc.status}", code=code or str(exc.status))

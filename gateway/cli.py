@@ -1,0 +1,116 @@
+"""The `pronto` command: serve, worker, detect-language, simulate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from typing import TextIO
+
+from gateway.errors import ConfigError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `pronto` console script."""
+    parser = argparse.ArgumentParser(prog="pronto", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("serve", help="run the gateway (webhooks, web chat, dashboard, workers)")
+    w = sub.add_parser("worker", help="run a queue and timer worker (scale out with several)")
+    w.add_argument("--burst", action="store_true", help="process what is due, then exit")
+    d = sub.add_parser("detect-language", help="print en/es for each line on stdin")
+    d.add_argument("--previous", help="the conversation's language so far")
+    s = sub.add_parser("simulate", help="chat as a prospect through the running gateway")
+    s.add_argument("--phone", default="+13055550123", help="the prospect's phone number")
+    s.add_argument("--channel", choices=["sms", "whatsapp"], default="sms")
+    s.add_argument("--url", help="gateway URL (default: http://PRONTO_HOST:PRONTO_PORT)")
+    s.add_argument("--wait", type=float, default=8.0, help="seconds to wait for replies")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.cmd == "detect-language":
+            return detect_language(sys.stdin, sys.stdout, args.previous)
+        from gateway.settings import load_settings
+
+        settings = load_settings()
+        if args.cmd == "serve":
+            return serve(settings)
+        if args.cmd == "worker":
+            return asyncio.run(worker(settings, burst=args.burst))
+        from gateway.simulate import simulate
+
+        return asyncio.run(simulate(settings, args.phone, args.channel, args.url, args.wait))
+    except ConfigError as exc:
+        print(f"pronto: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def detect_language(stdin: TextIO, stdout: TextIO, previous: str | None) -> int:
+    """Read lines, print the language of each; each answer becomes the next `previous`."""
+    from gateway.language import LanguageDetector
+
+    detector = LanguageDetector()
+    if previous is not None and previous not in detector.languages:
+        print(f"pronto: --previous must be one of {', '.join(detector.languages)}",
+              file=sys.stderr)
+        return 2
+    for line in stdin:
+        decision = detector.decide(line.rstrip("\n"), previous=previous)
+        previous = decision.language
+        stdout.write(decision.language + "\n")
+        stdout.flush()
+    return 0
+
+
+def serve(settings: object) -> int:
+    """Run the gateway until SIGINT/SIGTERM."""
+    from aiohttp import web
+
+    from gateway.app import check_startup, create_app
+    from gateway.settings import Settings
+
+    assert isinstance(settings, Settings)
+    check_startup(settings)
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.port, print=None,
+        access_log=None,
+    )
+    return 0
+
+
+async def worker(settings: object, *, burst: bool) -> int:
+    """A worker process: no HTTP, the same pipeline."""
+    from gateway.app import PIPELINE, SERVICES, create_app
+    from gateway.settings import Settings
+    from gateway.worker import Worker
+
+    assert isinstance(settings, Settings)
+    from aiohttp import web
+
+    app = create_app(settings, run_workers=False)
+    # An AppRunner with no site runs the app's start-up and clean-up without serving HTTP:
+    # the same clients and checks as `serve`.
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        services = app[SERVICES]
+        w = Worker(services.queue, services.timers, app[PIPELINE].handle,
+                   lease_seconds=settings.lease_seconds)
+        if burst:
+            handled = await w.run_burst()
+            print(f"processed {handled} event(s)")
+            return 0
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, w.stop)
+        await w.run()
+        return 0
+    finally:
+        await runner.cleanup()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,381 @@
+"""The worker pipeline for one queued event.
+
+Inbound: dedupe → agent or lead → store → compliance keywords → language → human or bot.
+The bot step is bounded by the acknowledgement budget: if Rasa is slower or down, the lead gets
+the instant acknowledgement in its language at once and the message stays `pending` until
+Rasa answers (a durable `bot_retry` timer drains it, in order).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import metrics
+from gateway.bot_client import BotReply
+from gateway.compliance import Keyword, keyword, keyword_language
+from gateway.errors import BotUnavailable
+from gateway.messages import Inbound
+from gateway.models import Identity, Lead, Message, Timer
+from gateway.phones import to_e164
+from gateway.queue import Event
+from gateway.services import Services
+from gateway.store import (
+    after_commit,
+    audit,
+    current_conversation,
+    find_agent_by_address,
+    find_message,
+    find_or_create_lead,
+    mark_opted_out,
+    pending_bot_messages,
+)
+
+log = logging.getLogger(__name__)
+BOT_RETRY = "bot_retry"
+ACK_QUIET_SECONDS = 600  # at most one acknowledgement per lead per outage window
+
+
+class Pipeline:
+    """Processes queue events; one instance per worker process."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+        services.timers.register(BOT_RETRY, self._on_bot_retry_timer)
+
+    # -- entry -----------------------------------------------------------------------------
+
+    async def handle(self, event: Event) -> None:
+        """Process one queue event (the worker serialises events of one key)."""
+        if event.type == "inbound":
+            await self.inbound(Inbound.from_json(event.body["inbound"]))
+        elif event.type == BOT_RETRY:
+            await self.drain(int(event.body["lead_id"]))
+        else:
+            log.warning("unknown event type %s", event.type)
+
+    async def inbound(self, inbound: Inbound) -> None:
+        """Process one inbound message."""
+        seen = f"pronto:seen:{inbound.channel}:{inbound.provider_id}"
+        if await self.s.redis.exists(seen):
+            metrics.DUPLICATES.labels(channel=inbound.channel).inc()
+            return
+        lead_id = await self._record(inbound)
+        if lead_id is not None:
+            await self.drain(lead_id, received_at=inbound)
+        await self.s.redis.set(seen, "1", ex=self.s.settings.dedupe_ttl_seconds)
+
+    # -- record: everything up to the bot call, in one transaction ----------------------------
+
+    async def _record(self, inbound: Inbound) -> int | None:
+        """Store the message and apply every rule; returns a lead id when the bot must answer."""
+        async with self.s.store.transaction() as session:
+            existing = await find_message(session, inbound.channel, inbound.provider_id)
+            if existing is not None and existing.bot_status != "pending":
+                metrics.DUPLICATES.labels(channel=inbound.channel).inc()
+                return None  # a redelivery of a message already handled
+            if existing is not None and existing.lead_id is not None:
+                return existing.lead_id  # crashed before the bot answered: resume
+
+            agent = await find_agent_by_address(session, inbound)
+            if agent is not None and self.s.handoff is not None:
+                msg = self._message(inbound, author="agent", agent_id=agent.id)
+                session.add(msg)
+                await session.flush()
+                await self.s.handoff.on_agent_message(
+                    session, agent=agent, inbound=inbound, message=msg
+                )
+                return None
+
+            default = self._default_language(inbound)
+            lead, created = await find_or_create_lead(session, inbound, default)
+            conv = await current_conversation(session, lead)
+            msg = self._message(inbound, author="lead", lead_id=lead.id, conversation_id=conv.id)
+            session.add(msg)
+            await session.flush()
+
+            if inbound.action == "contact":
+                await self._contact(session, lead, inbound)
+                msg.bot_status = "skipped"
+                return None
+            if inbound.action != "message":
+                msg.bot_status = "skipped"  # a button from someone who is not an agent
+                return None
+
+            kw = keyword(inbound.text, opted_out=lead.opted_out)
+            if kw is not None:
+                await self._compliance(session, lead, msg, kw, inbound)
+                return None
+            if lead.opted_out:
+                msg.bot_status = "skipped"
+                audit(session, "message.ignored_opted_out", lead_id=lead.id, message_id=msg.id)
+                return None
+
+            self._language(session, lead, msg, inbound, created, default)
+            conv.last_lead_message_at = inbound.received_at
+            if conv.status != "bot" and self.s.handoff is not None:
+                msg.bot_status = "skipped"
+                await self.s.handoff.on_lead_message(
+                    session, lead=lead, conversation=conv, message=msg
+                )
+                return None
+            msg.bot_status = "pending"
+            return lead.id
+
+    def _message(self, inbound: Inbound, *, author: str, **ids: Any) -> Message:
+        return Message(
+            direction="in",
+            author=author,
+            channel=inbound.channel,
+            address=inbound.address,
+            provider_id=inbound.provider_id,
+            text=inbound.text,
+            received_at=inbound.received_at,
+            status="received",
+            **ids,
+        )
+
+    def _default_language(self, inbound: Inbound) -> str:
+        numbers = self.s.settings.numbers
+        if inbound.to:
+            for key in (inbound.to, to_e164(inbound.to) or ""):
+                if key in numbers:
+                    return numbers[key]
+        return numbers.get(inbound.channel, self.s.settings.default_language)
+
+    def _language(
+        self,
+        session: AsyncSession,
+        lead: Lead,
+        msg: Message,
+        inbound: Inbound,
+        created: bool,
+        default: str,
+    ) -> None:
+        if lead.language_explicit and not created:
+            previous: str | None = lead.language
+        else:
+            previous = None if created else lead.language
+        decision = self.s.language.decide(inbound.text, previous=previous, fallback=default)
+        if created or decision.changed or decision.explicit:
+            old = lead.language
+            lead.language = decision.language
+            if decision.explicit:
+                lead.language_explicit = True
+            if not created and old != decision.language:
+                audit(
+                    session,
+                    "lead.language_changed",
+                    lead_id=lead.id,
+                    old=old,
+                    new=decision.language,
+                    explicit=decision.explicit,
+                    confidence=round(decision.confidence, 3),
+                )
+        msg.language = lead.language
+        adapter = self.s.channels.get(inbound.channel)
+        set_language = getattr(adapter, "set_language", None)
+        if set_language is not None:
+            lang, address = lead.language, inbound.address
+            after_commit(session, lambda: set_language(address, lang))
+
+    async def _compliance(
+        self, session: AsyncSession, lead: Lead, msg: Message, kw: Keyword, inbound: Inbound
+    ) -> None:
+        msg.bot_status = "skipped"
+        lang = keyword_language(inbound.text) or lead.language
+        if kw is Keyword.STOP:
+            if lead.opted_out:
+                return  # confirmed once already
+            await mark_opted_out(session, lead.id, reason="keyword")
+            await self.s.timers.cancel(session, lead_id=lead.id)
+            template = "stop_confirm"
+        elif kw is Keyword.START:
+            if lead.opted_out:
+                lead.opted_out = False
+                lead.opted_out_at = None
+                audit(session, "lead.opted_in", lead_id=lead.id)
+            template = "start_confirm"
+        else:
+            audit(session, "lead.help", lead_id=lead.id)
+            template = "help"
+        await self.s.outbox.queue(
+            session,
+            channel=inbound.channel,
+            address=inbound.address,
+            text=self.s.templates.render(template, lang, brokerage=self.s.settings.brokerage),
+            author="system",
+            lead_id=lead.id,
+            language=lang,
+        )
+
+    async def _contact(self, session: AsyncSession, lead: Lead, inbound: Inbound) -> None:
+        phone = to_e164(str(inbound.raw.get("phone") or "")) if inbound.raw.get("phone") else None
+        email = str(inbound.raw.get("email") or "").strip() or None
+        if email and "@" in email:
+            lead.email = email
+        if phone:
+            lead.phone = lead.phone or phone
+            exists = await session.scalar(
+                select(Identity.id).where(Identity.kind == "phone", Identity.address == phone)
+            )
+            if exists is None:
+                session.add(Identity(lead_id=lead.id, kind="phone", address=phone))
+        audit(session, "lead.contact", lead_id=lead.id, phone=bool(phone), email=bool(email))
+
+    # -- bot ---------------------------------------------------------------------------------
+
+    async def drain(self, lead_id: int, received_at: Inbound | None = None) -> None:
+        """Send the lead's pending messages to Rasa, oldest first; stop at the first failure."""
+        async with self.s.store.maker() as session:
+            pending = await pending_bot_messages(session, lead_id)
+            lead = await session.get(Lead, lead_id)
+        if lead is None:
+            return
+        for i, msg in enumerate(pending):
+            newest = i == len(pending) - 1
+            ok = await self._ask_bot(lead, msg, budget=newest)
+            if not ok:
+                return
+            if newest and received_at is not None:
+                metrics.FIRST_REPLY.observe(
+                    (self.s.clock() - received_at.received_at).total_seconds()
+                )
+
+    async def _ask_bot(self, lead: Lead, msg: Message, *, budget: bool) -> bool:
+        settings = self.s.settings
+        typing = getattr(self.s.channels.get(msg.channel), "typing", None)
+        if typing is not None:
+            await typing(msg.address)
+        metadata = {"language": msg.language or lead.language, "channel": msg.channel}
+        started = asyncio.get_running_loop().time()
+        call = asyncio.ensure_future(
+            self.s.bot.send(str(lead.id), msg.text, metadata, settings.rasa_timeout_seconds)
+        )
+        acked = False
+        if budget:
+            done, _ = await asyncio.wait({call}, timeout=settings.ack_budget_seconds)
+            if not done:
+                acked = await self._ack(lead, msg)
+        try:
+            reply = await call
+        except BotUnavailable as exc:
+            log.warning("rasa unavailable for lead %s (%s); will retry", lead.id, exc)
+            if budget and not acked:
+                await self._ack(lead, msg)
+            await self._schedule_retry(lead.id)
+            return False
+        metrics.BOT_LATENCY.observe(asyncio.get_running_loop().time() - started)
+        await self._apply(lead.id, msg.id, reply)
+        return True
+
+    async def _ack(self, lead: Lead, msg: Message) -> bool:
+        """Send the instant acknowledgement, at most once per lead per quiet window."""
+        key = f"pronto:acked:{lead.id}"
+        if not await self.s.redis.set(key, "1", nx=True, ex=ACK_QUIET_SECONDS):
+            return False
+        lang = msg.language or lead.language
+        async with self.s.store.transaction() as session:
+            fresh = await session.get(Lead, lead.id)
+            if fresh is None or fresh.opted_out:
+                return False
+            await self.s.outbox.queue(
+                session,
+                channel=msg.channel,
+                address=msg.address,
+                text=self.s.templates.render("ack", lang, brokerage=self.s.settings.brokerage),
+                author="system",
+                lead_id=lead.id,
+                conversation_id=msg.conversation_id,
+                language=lang,
+            )
+            audit(session, "bot.ack_sent", lead_id=lead.id, message_id=msg.id)
+        metrics.ACKS.inc()
+        return True
+
+    async def _schedule_retry(self, lead_id: int) -> None:
+        async with self.s.store.transaction() as session:
+            existing = await session.scalar(
+                select(Timer.id).where(
+                    Timer.lead_id == lead_id, Timer.kind == BOT_RETRY, Timer.status == "pending"
+                )
+            )
+            if existing is not None:
+                return
+            attempts = int(await self.s.redis.incr(f"pronto:bot-retries:{lead_id}"))
+            await self.s.redis.expire(f"pronto:bot-retries:{lead_id}", 3600)
+            delay = min(self.s.settings.rasa_retry_seconds * 2 ** min(attempts - 1, 4), 60.0)
+            await self.s.timers.schedule(
+                session, BOT_RETRY, self.s.clock() + timedelta(seconds=delay), lead_id=lead_id
+            )
+
+    async def _on_bot_retry_timer(self, session: AsyncSession, timer: Timer) -> None:
+        lead = await session.get(Lead, timer.lead_id)
+        if lead is None or not lead.queue_key:
+            return
+        key, lead_id = lead.queue_key, lead.id
+
+        async def enqueue() -> None:
+            await self.s.queue.enqueue(key, BOT_RETRY, {"lead_id": lead_id})
+
+        after_commit(session, enqueue)
+
+    async def _apply(self, lead_id: int, message_id: int, reply: BotReply) -> None:
+        """Record the bot's answer, start a handoff if asked, and queue the texts."""
+        async with self.s.store.transaction() as session:
+            lead = await session.get(Lead, lead_id)
+            msg = await session.get(Message, message_id)
+            if lead is None or msg is None or msg.bot_status != "pending":
+                return
+            msg.bot_status = "done"
+            await self.s.redis.delete(f"pronto:bot-retries:{lead_id}")
+            low = reply.custom("low_confidence")
+            if low is not None:
+                msg.low_confidence = True
+                msg.intent = str(low.get("intent") or "") or None
+                conf = low.get("confidence")
+                msg.confidence = float(conf) if isinstance(conf, int | float) else None
+                audit(session, "nlu.low_confidence", lead_id=lead_id, message_id=msg.id,
+                      intent=msg.intent, confidence=msg.confidence)
+            if lead.opted_out:
+                return
+            conv = await current_conversation(session, lead)
+            agent_name = None
+            handoff = reply.custom("handoff")
+            if handoff is not None:
+                agent_name = await self._handoff(session, lead, conv, handoff)
+            fallback = self.s.templates.render("handoff_fallback_name", lead.language)
+            for text in reply.texts:
+                await self.s.outbox.queue(
+                    session,
+                    channel=msg.channel,
+                    address=msg.address,
+                    text=text.replace("{agent_name}", agent_name or fallback),
+                    author="bot",
+                    lead_id=lead_id,
+                    conversation_id=conv.id,
+                    language=lead.language,
+                )
+
+    async def _handoff(
+        self, session: AsyncSession, lead: Lead, conv: Any, payload: dict[str, Any]
+    ) -> str | None:
+        data = payload.get("lead") if isinstance(payload.get("lead"), dict) else {}
+        assert isinstance(data, dict)
+        lead.qualification = {**(lead.qualification or {}), **data}
+        if isinstance(data.get("score"), int):
+            lead.score = data["score"]
+        if data.get("name") and not lead.name:
+            lead.name = str(data["name"])[:200]
+        reason = str(payload.get("reason") or "qualified")
+        audit(session, "handoff.requested", lead_id=lead.id, reason=reason)
+        if self.s.handoff is None or conv.status != "bot":
+            return None
+        return await self.s.handoff.begin(
+            session, lead=lead, conversation=conv, reason=reason, payload=payload
+        )

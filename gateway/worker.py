@@ -1,0 +1,222 @@
+"""Workers: consume partitions of the inbound queue and fire due timers.
+
+Each partition is held by one worker at a time through a Redis lease that the holder renews;
+live workers split the partitions evenly (heartbeats in a sorted set). Inside a partition,
+events of one key run strictly in order; different keys run concurrently. An event is
+acknowledged only after it was processed, so a killed worker's entries are taken over by the
+next holder of its partitions (at-least-once; the pipeline dedupes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import secrets
+import socket
+import time
+from collections.abc import Awaitable, Callable
+
+from gateway import metrics
+from gateway.queue import Event, InboundQueue
+from gateway.timers import Timers
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Event], Awaitable[None]]
+
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+
+class Worker:
+    """One worker: partition consumers plus the timer loop."""
+
+    def __init__(
+        self,
+        queue: InboundQueue,
+        timers: Timers,
+        handler: Handler,
+        *,
+        lease_seconds: float = 15.0,
+        timer_interval: float = 0.2,
+        max_in_flight: int = 64,
+        max_attempts: int = 3,
+        worker_id: str | None = None,
+    ) -> None:
+        self.queue = queue
+        self.redis = queue.redis
+        self.timers = timers
+        self.handler = handler
+        self.lease_ms = int(lease_seconds * 1000)
+        self.timer_interval = timer_interval
+        self.max_attempts = max_attempts
+        self.id = worker_id or f"{socket.gethostname()}-{secrets.token_hex(4)}"
+        self._sem = asyncio.Semaphore(max_in_flight)
+        self._owned: dict[int, asyncio.Task[None]] = {}
+        self._stop = asyncio.Event()
+        self._tails: dict[str, asyncio.Future[None]] = {}
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    def _lease_key(self, p: int) -> str:
+        return f"{self.queue.prefix}:partition-lease:{p}"
+
+    @property
+    def _heartbeats(self) -> str:
+        return f"{self.queue.prefix}:workers"
+
+    async def run(self) -> None:
+        """Run until `stop()`; safe to cancel."""
+        await self.queue.ensure_groups()
+        log.info("worker %s started", self.id)
+        tasks = [
+            asyncio.create_task(self._balance_loop(), name="balance"),
+            asyncio.create_task(self._timer_loop(), name="timers"),
+        ]
+        try:
+            await self._stop.wait()
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._release_all()
+            log.info("worker %s stopped", self.id)
+
+    def stop(self) -> None:
+        """Ask the worker to stop after the events in flight."""
+        self._stop.set()
+
+    # -- partitions ----------------------------------------------------------------------------
+
+    async def _balance_loop(self) -> None:
+        interval = self.lease_ms / 3000
+        while True:
+            try:
+                await self._balance()
+            except Exception:
+                log.exception("partition balancing failed")
+            await asyncio.sleep(interval)
+
+    async def _balance(self) -> None:
+        now = time.time()
+        await self.redis.zadd(self._heartbeats, {self.id: now})
+        await self.redis.zremrangebyscore(self._heartbeats, "-inf", now - self.lease_ms / 1000)
+        live = max(1, int(await self.redis.zcard(self._heartbeats)))
+        target = math.ceil(self.queue.partitions / live)
+        for p, task in list(self._owned.items()):  # renew, drop lost ones
+            ok = await self.redis.eval(_RENEW, 1, self._lease_key(p), self.id, self.lease_ms)  # type: ignore[misc]
+            if not ok or task.done():
+                await self._drop(p)
+        for p in range(self.queue.partitions):
+            if len(self._owned) >= target:
+                break
+            if p in self._owned:
+                continue
+            if await self.redis.set(self._lease_key(p), self.id, nx=True, px=self.lease_ms):
+                self._owned[p] = asyncio.create_task(self._consume(p), name=f"partition-{p}")
+        while len(self._owned) > target:  # give back to a newcomer
+            await self._drop(max(self._owned))
+        metrics.QUEUE_DEPTH.set(await self.queue.depth())
+
+    async def _drop(self, p: int) -> None:
+        task = self._owned.pop(p, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self.redis.eval(_RELEASE, 1, self._lease_key(p), self.id)  # type: ignore[misc]
+
+    async def _release_all(self) -> None:
+        for p in list(self._owned):
+            await self._drop(p)
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+        await self.redis.zrem(self._heartbeats, self.id)
+
+    async def _consume(self, p: int) -> None:
+        for event in await self.queue.claim_abandoned(p, self.id):
+            await self._dispatch(event)
+        while True:
+            for event in await self.queue.read(p, self.id, block_ms=200):
+                await self._dispatch(event)
+
+    async def _dispatch(self, event: Event) -> None:
+        """Start processing after the previous event of the same key (in-order per key)."""
+        await self._sem.acquire()
+        previous = self._tails.get(event.key)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tails[event.key] = done
+
+        async def run() -> None:
+            try:
+                if previous is not None:
+                    await asyncio.shield(previous)
+                await self._process(event)
+            finally:
+                done.set_result(None)
+                if self._tails.get(event.key) is done:
+                    del self._tails[event.key]
+                self._sem.release()
+
+        task = asyncio.create_task(run())
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _process(self, event: Event) -> None:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self.handler(event)
+                break
+            except Exception:
+                log.exception(
+                    "event %s (%s) failed, attempt %d", event.entry_id, event.type, attempt
+                )
+                if attempt == self.max_attempts:
+                    # Park it where an operator can see it rather than blocking the key forever.
+                    await self.redis.xadd(
+                        f"{self.queue.prefix}:dead",
+                        {"key": event.key, "type": event.type, "entry": event.entry_id},
+                        maxlen=10000,
+                    )
+                else:
+                    await asyncio.sleep(0.5 * attempt)
+        await self.queue.ack(event)
+
+    # -- timers ------------------------------------------------------------------------------
+
+    async def _timer_loop(self) -> None:
+        while True:
+            try:
+                await self.timers.run_due(self.id)
+            except Exception:
+                log.exception("timer loop failed")
+            await asyncio.sleep(self.timer_interval)
+
+    # -- burst mode (tests, `pronto worker --burst`) ----------------------------------------------
+
+    async def run_burst(self, max_seconds: float = 30.0) -> int:
+        """Process everything queued and every due timer, then return the events handled."""
+        await self.queue.ensure_groups()
+        handled = 0
+        deadline = time.monotonic() + max_seconds
+        while time.monotonic() < deadline:
+            progressed = 0
+            for p in range(self.queue.partitions):
+                events = await self.queue.claim_abandoned(p, self.id)
+                events += await self.queue.read(p, self.id, block_ms=1)
+                for event in events:
+                    await self._process(event)
+                    progressed += 1
+            progressed += await self.timers.run_due(self.id)
+            handled += progressed
+            if not progressed:
+                break
+        return handled
