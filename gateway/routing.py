@@ -1,0 +1,169 @@
+"""Routing rules (pure): which agent(s) get a lead, and which rule chose them.
+
+Order, each step narrowing the candidates only when it can:
+1. eligible: active, takes leads, not already tried for this conversation, under the cap of
+   open leads;
+2. language: required when any eligible agent speaks the lead's language;
+3. area: agents covering the lead's zip code, city or named area, when any do;
+4. availability: agents in working hours; after hours, the agents on call;
+5. round robin among the rest: the agent offered a lead least recently goes first.
+
+The recorded rule names the steps that decided, e.g. "language+area+hours+round_robin".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from gateway.schedule import WeeklySchedule
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentProfile:
+    """What routing knows about an agent from the configuration.
+
+    Attributes:
+        key: the agent's stable key.
+        languages: languages spoken.
+        areas: normalised zip codes, cities and area names covered (named areas expanded).
+        hours: working hours, or None (never "in hours").
+        on_call: on-call windows, or None.
+        cap: most open leads the agent may hold.
+        team: the agent's team.
+        receives_leads: False for people who only receive escalations.
+    """
+
+    key: str
+    languages: tuple[str, ...]
+    areas: tuple[str, ...] = ()
+    hours: WeeklySchedule | None = None
+    on_call: WeeklySchedule | None = None
+    cap: int = 10
+    team: str | None = None
+    receives_leads: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoad:
+    """Live state of an active agent, read from SQL.
+
+    Attributes:
+        open_leads: conversations the agent owns plus offers awaiting an answer.
+        last_offered_at: when the agent was last offered a lead (round robin order).
+    """
+
+    open_leads: int = 0
+    last_offered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFacts:
+    """What routing knows about the lead."""
+
+    language: str
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Routing decision: agents to alert, in order (empty: nobody eligible), and the rule."""
+
+    agents: tuple[str, ...]
+    rule: str
+
+
+def normalise_place(text: str) -> str:
+    """Lower-case, accent-free words separated by single spaces ("Coral Gables, FL")."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def area_matches(areas: Iterable[str], location: str | None) -> bool:
+    """Whether any (normalised) area term occurs as whole words in the lead's location."""
+    if not location:
+        return False
+    padded = f" {normalise_place(location)} "
+    return any(term and f" {term} " in padded for term in areas)
+
+
+def availability(profile: AgentProfile, now: datetime) -> str | None:
+    """"hours" when the agent is working at `now`, "on_call" when on call, else None."""
+    if profile.hours is not None and profile.hours.contains(now):
+        return "hours"
+    if profile.on_call is not None and profile.on_call.contains(now):
+        return "on_call"
+    return None
+
+
+def route(
+    profiles: Iterable[AgentProfile],
+    loads: Mapping[str, AgentLoad],
+    lead: LeadFacts,
+    now: datetime,
+    *,
+    exclude: frozenset[str] = frozenset(),
+    fanout: int = 1,
+) -> Route:
+    """Choose the agent(s) for a lead.
+
+    Args:
+        profiles: configured agents.
+        loads: live state of active agents by key; agents missing here are inactive.
+        lead: the lead's language and location.
+        now: the current time (aware).
+        exclude: agent keys already tried for this conversation.
+        fanout: how many agents to return (first-to-claim alerts several at once).
+
+    Returns:
+        The chosen agents in round-robin order and the rule that chose them; no agents when
+        nobody is eligible.
+    """
+    pool = [
+        p
+        for p in profiles
+        if p.key in loads
+        and p.receives_leads
+        and p.key not in exclude
+        and loads[p.key].open_leads < p.cap
+    ]
+    if not pool:
+        return Route((), "none_eligible")
+    steps: list[str] = []
+
+    speakers = [p for p in pool if lead.language in p.languages]
+    if speakers:
+        pool = speakers
+        steps.append("language")
+
+    local = [p for p in pool if area_matches(p.areas, lead.location)]
+    if local:
+        pool = local
+        steps.append("area")
+
+    working = [p for p in pool if availability(p, now) == "hours"]
+    on_call = [p for p in pool if availability(p, now) == "on_call"]
+    if working:
+        pool = working
+        steps.append("hours")
+    elif on_call:
+        pool = on_call
+        steps.append("on_call")
+    else:
+        steps.append("unavailable")  # nobody working or on call: still alert someone
+
+    ordered = sorted(pool, key=lambda p: (_aware(loads[p.key].last_offered_at), p.key))
+    if len(ordered) > 1:
+        steps.append("round_robin")
+    return Route(tuple(p.key for p in ordered[: max(1, fanout)]), "+".join(steps))
+
+
+def _aware(d: datetime | None) -> datetime:
+    if d is None:
+        return _EPOCH
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
