@@ -37,13 +37,14 @@ DATA_DIR = Path(__file__).with_name("language_data")
 
 _STRONG = 2.0  # one function word ("the", "que") is good evidence on its own
 _WEAK = 1.0  # shorthand ("q", "bd", "u") counts, but less
-_LINGUA_WEIGHT = 1.0  # log-odds per natural-log unit of lingua's probability ratio
-_LINGUA_CLIP = 0.05  # lingua is overconfident on 1-2 words; cap its vote at ~±2.9
+_LINGUA_CLIP_MAX = 3.0  # lingua's vote in log-odds never outweighs two function words...
+_LINGUA_CLIP_PER_LETTER = 0.15  # ...and is smaller on few letters, where it is overconfident
 _LANGDETECT_VOTE = 1.0  # langdetect's probabilities are ~0 or ~1, so it only votes
 _FAST_MARGIN = 4.0  # lexical margin beyond which the models cannot change the outcome
 _CLOSE_MARGIN = 1.5  # still this close after lingua: ask langdetect as well
 _MIN_CONFIDENCE = 0.6  # below this a message is treated as no evidence
 _MODEL_ONLY_CAP = 0.85  # model-only evidence never reaches the switch threshold
+_MODEL_MIN_LETTERS = 6  # a single unknown word shorter than this is no evidence ("lol", "hmm")
 _SWITCH_CONFIDENCE = 0.9
 _SWITCH_MIN_SCORE = 4.0  # two strong markers: "a full sentence in the other language"
 _SWITCH_MIN_WORDS = 3
@@ -51,6 +52,7 @@ _SWITCH_MIN_WORDS = 3
 _URL_EMAIL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|@\w+", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _CLAUSE_BREAK = re.compile(r"[,.;:!?¿¡\n]")
+_REPEATS = re.compile(r"(.)\1+")
 
 
 class LanguageDataError(ValueError):
@@ -296,7 +298,13 @@ class LanguageDetector:
             before = text[start - 1] if start else " "
             after = text[end] if end < len(text) else " "
             attached = before.isdigit() or before in "$€" or after.isdigit()
-            tokens.append(_Token(fold(match.group()), match.group(), clause, attached))
+            key = fold(match.group())
+            if key not in self._known and key not in self._name_of:
+                # "holaaa", "pleasee", "graciaas": SMS stretches words; match the plain one.
+                squeezed = _REPEATS.sub(r"\1", key)
+                if squeezed in self._known:
+                    key = squeezed
+            tokens.append(_Token(key, match.group(), clause, attached))
         return tokens
 
     def _evidence(self, text: str) -> _Evidence:
@@ -396,20 +404,23 @@ class LanguageDetector:
         self, scores: Mapping[str, float], tokens: Sequence[_Token], unknown: Sequence[_Token]
     ) -> tuple[str | None, float]:
         lexical = any(scores.values())
-        if not lexical:
-            # Model-only evidence needs two real words that are not a name ("Maria Lopez").
-            if len(unknown) < 2 or all(t.raw[:1].isupper() for t in unknown):
-                return None, 0.0
+        if not lexical and not _model_worthy(unknown):
+            return None, 0.0
         if len(self.languages) == 1:
             return self.languages[0], 1.0
         z = dict(scores)
         ranked = sorted(z.values(), reverse=True)
-        if ranked[0] - ranked[1] < _FAST_MARGIN:
+        one_sided = ranked[1] == 0.0 and ranked[0] >= _STRONG
+        if not one_sided and ranked[0] - ranked[1] < _FAST_MARGIN:
+            # The words are not decisive: let the statistical models vote. Both are unreliable
+            # on one or two words, so their vote grows with the letters they get to see.
             model_text = " ".join(t.raw for t in tokens if not t.attached)
-            if self._lingua is not None and model_text:
+            letters = sum(c.isalpha() for c in model_text)
+            clip = min(_LINGUA_CLIP_MAX, _LINGUA_CLIP_PER_LETTER * letters)
+            if self._lingua is not None and letters:
                 for code, prob in _lingua_probabilities(self._lingua, model_text).items():
-                    clipped = min(max(prob, _LINGUA_CLIP), 1.0 - _LINGUA_CLIP)
-                    z[code] += _LINGUA_WEIGHT * math.log(clipped / (1.0 - clipped))
+                    p = min(max(prob, 1e-9), 1.0 - 1e-9)
+                    z[code] += max(-clip, min(clip, math.log(p / (1.0 - p))))
             ranked = sorted(z.values(), reverse=True)
             if ranked[0] - ranked[1] < _CLOSE_MARGIN and self._langdetect is not None:
                 vote = _langdetect_vote(self._langdetect, model_text)
@@ -423,6 +434,14 @@ class LanguageDetector:
         if confidence < _MIN_CONFIDENCE:
             return None, 0.0
         return best, round(confidence, 4)
+
+
+def _model_worthy(unknown: Sequence[_Token]) -> bool:
+    # Without marker words, the models may judge two real words, or one long lower-case
+    # word ("confirmado", "gorgeous"), but not a name ("Maria Lopez", "Gonzalez").
+    if not unknown or all(t.raw[:1].isupper() for t in unknown):
+        return False
+    return len(unknown) >= 2 or len(unknown[0].key) >= _MODEL_MIN_LETTERS
 
 
 def _char_weight(raw: str, profile: LanguageProfile) -> float:
@@ -444,7 +463,8 @@ def _build_lingua(codes: Sequence[str]) -> Any:
         langs = [Language.from_iso_code_639_1(IsoCode639_1.from_str(c)) for c in codes]
     except ValueError:
         raise LanguageDataError(f"lingua has no model for one of {codes}") from None
-    return LanguageDetectorBuilder.from_languages(*langs).build()
+    # Preloaded so the first messages after start are as fast as the rest.
+    return LanguageDetectorBuilder.from_languages(*langs).with_preloaded_language_models().build()
 
 
 def _lingua_probabilities(detector: Any, text: str) -> dict[str, float]:
