@@ -335,6 +335,10 @@ def parse_timeline(text: str, today: date | None = None) -> int | None:
     for name, month in _MONTHS.items():
         if re.search(rf"\b{name}\b", folded) and not (name == "may" and "may be" in folded):
             return _days_until(today, month, 1)
+    if re.search(r"\b(?:tomorrow|tmrw|tmr|manana|pasado manana)\b", folded):
+        return 2 if "pasado" in folded else 1
+    if re.search(r"\b(?:this weekend|el fin de semana|este fin de semana|este finde)\b", folded):
+        return 5
     if _ASAP.search(folded):
         return 0
     if re.search(r"\b(?:soon|pronto|en breve|shortly)\b", folded):
@@ -414,6 +418,13 @@ def parse_bedrooms(text: str) -> int | None:
     if _STUDIO.search(folded):
         return 0
     folded = _replace_number_words(folded)
+    with_unit = re.search(
+        r"(?<![\d.,$])(\d{1,2})\s*-?\s*(?:\+\s*)?(?:br|bd|bdr|bed|beds|bedrooms?|rooms?|habitacion(?:es)?|"
+        r"hab|cuartos?|recamaras?|dormitorios?|alcobas?|piezas?)\b",
+        folded,
+    )
+    if with_unit:
+        return int(with_unit.group(1))
     numbers = [int(n) for n in re.findall(r"(?<![\d.,$])(\d{1,2})(?![\d.,]?\d|k\b)", folded)]
     numbers = [n for n in numbers if n <= 20]
     return min(numbers) if numbers else None
