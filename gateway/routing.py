@@ -4,8 +4,10 @@ Order, each step narrowing the candidates only when it can:
 1. eligible: active, takes leads, not already tried for this conversation, under the cap of
    open leads;
 2. language: required when any eligible agent speaks the lead's language;
-3. area: agents covering the lead's zip code, city or named area, when any do;
-4. availability: agents in working hours; after hours, the agents on call;
+3. area: agents covering the lead's zip code, city or named area, when any do — chosen among
+   the available agents when anyone is available, so area never beats availability;
+4. availability: agents in working hours; after hours, the agents on call; when nobody is,
+   the lead still goes to someone (rule "unavailable") and escalation tells the prospect;
 5. round robin among the rest: the agent offered a lead least recently goes first.
 
 The recorded rule names the steps that decided, e.g. "language+area+hours+round_robin".
@@ -141,21 +143,19 @@ def route(
         pool = speakers
         steps.append("language")
 
+    # Availability filters before area narrows, so an off-duty agent who covers the area
+    # never beats a working (or on-call) agent who does not; the rule still reads in the
+    # documented order: language, area, availability.
+    working = [p for p in pool if availability(p, now) == "hours"]
+    on_call = [p for p in pool if availability(p, now) == "on_call"]
+    available, when = (working, "hours") if working else (on_call, "on_call")
+    if available:
+        pool = available
     local = [p for p in pool if area_matches(p.areas, lead.location)]
     if local:
         pool = local
         steps.append("area")
-
-    working = [p for p in pool if availability(p, now) == "hours"]
-    on_call = [p for p in pool if availability(p, now) == "on_call"]
-    if working:
-        pool = working
-        steps.append("hours")
-    elif on_call:
-        pool = on_call
-        steps.append("on_call")
-    else:
-        steps.append("unavailable")  # nobody working or on call: still alert someone
+    steps.append(when if available else "unavailable")  # nobody on: still alert someone
 
     ordered = sorted(pool, key=lambda p: (_aware(loads[p.key].last_offered_at), p.key))
     if len(ordered) > 1:

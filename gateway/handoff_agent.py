@@ -1,0 +1,269 @@
+"""What an agent's message does: accept, pass, hand back, list, or relay text to a lead.
+
+Accept is the competing transition against the accept deadline and against other agents
+(first to claim): the assignment moves offered → accepted, then the conversation moves
+pending/pool → agent only while nobody owns it. Each is a conditional UPDATE, so two agents
+accepting at the same moment, or an accept racing the deadline, end in exactly one outcome.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import escalation as esc
+from gateway import handoff_store as hs
+from gateway.agent_commands import parse_command
+from gateway.messages import Inbound
+from gateway.models import Agent, Assignment, Conversation, Lead, Message
+from gateway.store import audit
+
+if TYPE_CHECKING:
+    from gateway.handoff import Handoff
+
+
+async def handle(
+    hf: Handoff, session: AsyncSession, agent: Agent, inbound: Inbound, message: Message
+) -> None:
+    """Run one agent message (SMS text, Telegram text, reply or button press)."""
+    from gateway.handoff import REPLY_CHANNEL
+
+    session.info[REPLY_CHANNEL] = (agent.id, inbound.channel)
+    cmd = parse_command(inbound.text)
+    if inbound.reply_to and cmd.kind == "reply":
+        # A Telegram reply under an alert or a relayed message goes to that message's lead.
+        lead_id = await hs.thread_lead(session, agent.id, inbound.reply_to)
+        owned = await hs.owned_by_lead(session, agent.id, lead_id) if lead_id else None
+        if owned is not None:
+            await relay(hf, session, agent, owned[0], cmd.text, message)
+            return
+    if cmd.kind == "accept":
+        await accept(hf, session, agent, cmd.code)
+    elif cmd.kind == "pass":
+        await pass_offer(hf, session, agent, cmd.code)
+    elif cmd.kind == "relay" and cmd.code:
+        owned = await hs.owned_by_code(session, agent.id, cmd.code)
+        if owned is None:
+            await hf.tell_agent(session, agent, "agent_unknown_code", code=cmd.code)
+        else:
+            await relay(hf, session, agent, owned[0], cmd.text, message)
+    elif cmd.kind == "reply":
+        owned = (
+            await hs.owned_by_lead(session, agent.id, agent.last_lead_id)
+            if agent.last_lead_id
+            else None
+        )
+        if owned is None:
+            await hf.tell_agent(session, agent, "agent_no_recent")
+        else:
+            await relay(hf, session, agent, owned[0], cmd.text, message)
+    elif cmd.kind == "done" and cmd.code:
+        await done(hf, session, agent, cmd.code)
+    elif cmd.kind == "leads":
+        await list_leads(hf, session, agent)
+    else:
+        await hf.tell_agent(session, agent, "agent_help")
+
+
+async def accept(hf: Handoff, session: AsyncSession, agent: Agent, code: str | None) -> None:
+    """Take an offered (or pooled) lead; exactly one agent and one outcome win."""
+    now = hf.services.clock()
+    a = await hs.offered_to(session, agent.id, code)
+    if a is None:
+        a = await _pool_claim(hf, session, agent, code)
+        if a is None:
+            return
+    # Cancel this offer's timers before deciding: the same lock order as a firing timer
+    # (timer row, then assignment row), so the two never deadlock on PostgreSQL.
+    await hf.timers.cancel(session, assignment_id=a.id)
+    if not await hs.transition(
+        session, Assignment, a.id, where={"status": "offered"}, status="accepted", decided_at=now
+    ):
+        await session.refresh(a)
+        template = "agent_taken" if a.status == "taken" else "agent_too_late"
+        await hf.tell_agent(session, agent, template, code=a.code)
+        return
+    if not await hs.transition(
+        session, Conversation, a.conversation_id,
+        where={"status": ("pending", "pool"), "agent_id": None},
+        status="agent", agent_id=agent.id, last_agent_message_at=None,
+    ):
+        await hs.transition(session, Assignment, a.id, where={"status": "accepted"},
+                            status="taken")
+        audit(session, "assignment.taken", lead_id=a.lead_id, agent_id=agent.id, at=now,
+              assignment_id=a.id, code=a.code)
+        await hf.tell_agent(session, agent, "agent_taken", code=a.code)
+        return
+    conv = await session.get(Conversation, a.conversation_id)
+    lead = await session.get(Lead, a.lead_id)
+    assert conv is not None and lead is not None
+    others = (
+        await session.execute(
+            select(Assignment).where(
+                Assignment.conversation_id == conv.id,
+                Assignment.status == "offered",
+                Assignment.id != a.id,
+            )
+        )
+    ).scalars().all()
+    for other in others:
+        await hf.timers.cancel(session, assignment_id=other.id)
+        if await hs.transition(session, Assignment, other.id, where={"status": "offered"},
+                               status="taken", decided_at=now):
+            loser = await session.get(Agent, other.agent_id)
+            if loser is not None:
+                await hf.tell_agent(session, loser, "agent_taken", code=a.code)
+    agent.last_lead_id = lead.id
+    offered_at = hs.aware(a.offered_at) or now
+    audit(session, "assignment.accepted", lead_id=lead.id, agent_id=agent.id, at=now,
+          assignment_id=a.id, code=a.code, rule=a.rule, attempt=a.attempt,
+          seconds=round((now - offered_at).total_seconds(), 3))
+    await hf.tell_agent(session, agent, "agent_accepted", code=a.code)
+    await hf.send_lead(session, lead, conv, "lead_agent_intro", agent_name=agent.name.split()[0])
+    last_in = hs.aware(conv.last_lead_message_at)
+    if last_in is not None and last_in >= offered_at:
+        # The prospect wrote while waiting: the reply clock starts now.
+        await hf.timers.schedule(
+            session, esc.REPLY_LAPSE, now + hf.reply_ladder(now).sla, lead_id=lead.id,
+            data={"step": 0, "agent_id": agent.id, "conversation_id": conv.id},
+        )
+
+
+async def _pool_claim(
+    hf: Handoff, session: AsyncSession, agent: Agent, code: str | None
+) -> Assignment | None:
+    """An assignment for a claim on a pooled lead, or None after telling the agent why not."""
+    if code is None:
+        # "1" after someone else won (or the deadline passed) says so, not "no offer".
+        q = select(Assignment).where(Assignment.agent_id == agent.id)
+        last = (await session.execute(q.order_by(Assignment.id.desc()).limit(1))).scalar()
+        if last is not None and last.status in ("taken", "expired"):
+            template = "agent_taken" if last.status == "taken" else "agent_too_late"
+            await hf.tell_agent(session, agent, template, code=last.code)
+        else:
+            await hf.tell_agent(session, agent, "agent_no_offer")
+        return None
+    latest = await hs.latest_with_code(session, code)
+    conv = await session.get(Conversation, latest.conversation_id) if latest else None
+    if latest is None or conv is None:
+        await hf.tell_agent(session, agent, "agent_unknown_code", code=code)
+        return None
+    team = (await session.get(Agent, latest.agent_id))
+    team_name = team.team if team else None
+    if conv.status == "pool" and (team_name is None or agent.team == team_name):
+        rnd = await hs.round_assignments(session, conv.id)
+        a = Assignment(
+            lead_id=conv.lead_id, conversation_id=conv.id, agent_id=agent.id, code=code,
+            status="offered", rule="pool_claim", attempt=max((x.attempt for x in rnd), default=0)
+            + 1, offered_at=hf.services.clock(),
+        )
+        session.add(a)
+        await session.flush()
+        return a
+    if conv.status == "agent" and conv.agent_id == agent.id:
+        await hf.tell_agent(session, agent, "agent_accepted", code=code)
+    elif conv.status == "agent":
+        await hf.tell_agent(session, agent, "agent_taken", code=code)
+    else:
+        await hf.tell_agent(session, agent, "agent_too_late", code=code)
+    return None
+
+
+async def pass_offer(hf: Handoff, session: AsyncSession, agent: Agent, code: str | None) -> None:
+    """Decline an offer; the ladder moves to the next agent at once."""
+    now = hf.services.clock()
+    a = await hs.offered_to(session, agent.id, code)
+    if a is None:
+        if code:
+            await hf.tell_agent(session, agent, "agent_too_late", code=code)
+        else:
+            await hf.tell_agent(session, agent, "agent_no_offer")
+        return
+    await hf.timers.cancel(session, assignment_id=a.id)
+    if not await hs.transition(
+        session, Assignment, a.id, where={"status": "offered"}, status="passed", decided_at=now
+    ):
+        await hf.tell_agent(session, agent, "agent_too_late", code=a.code)
+        return
+    audit(session, "assignment.passed", lead_id=a.lead_id, agent_id=agent.id, at=now,
+          assignment_id=a.id, code=a.code)
+    await hf.tell_agent(session, agent, "agent_passed", code=a.code)
+    await hf.after_decline(session, a)
+
+
+async def relay(
+    hf: Handoff, session: AsyncSession, agent: Agent, conv: Conversation, text: str,
+    message: Message,
+) -> None:
+    """Send the agent's text to the lead from the business number; stop the reply clock."""
+    now = hf.services.clock()
+    lead = await session.get(Lead, conv.lead_id)
+    if lead is None:
+        return
+    code = await hs.conversation_code(session, conv.id)
+    if lead.opted_out or not lead.last_channel or not lead.last_address:
+        await hf.tell_agent(session, agent, "agent_lead_opted_out", code=code)
+        return
+    await hf.services.outbox.queue(
+        session, channel=lead.last_channel, address=lead.last_address, text=text,
+        author="agent", lead_id=lead.id, agent_id=agent.id, conversation_id=conv.id,
+        language=lead.language,
+    )
+    conv.last_agent_message_at = now
+    agent.last_lead_id = lead.id
+    await hf.timers.cancel(session, lead_id=lead.id, kinds=(esc.REPLY_LAPSE,))
+    audit(session, "relay.agent_to_lead", lead_id=lead.id, agent_id=agent.id, at=now,
+          message_id=message.id, code=code)
+
+
+async def release(
+    hf: Handoff, session: AsyncSession, agent: Agent, conv: Conversation, lead: Lead, *,
+    status: str,
+) -> None:
+    """End the agent's ownership: assignment → `status`, reply-lapse timers cancelled."""
+    now = hf.services.clock()
+    owned = await hs.owned_by_lead(session, agent.id, lead.id)
+    if owned is not None:
+        await hs.transition(session, Assignment, owned[1].id, where={"status": "accepted"},
+                            status=status, decided_at=now)
+    await hf.timers.cancel(session, lead_id=lead.id, kinds=(esc.REPLY_LAPSE,))
+    audit(session, f"assignment.{status}", lead_id=lead.id, agent_id=agent.id, at=now,
+          conversation_id=conv.id)
+
+
+async def done(hf: Handoff, session: AsyncSession, agent: Agent, code: str) -> None:
+    """DONE <code>: hand the conversation back to the bot; the agent stays the owner of record."""
+    owned = await hs.owned_by_code(session, agent.id, code)
+    if owned is None:
+        await hf.tell_agent(session, agent, "agent_unknown_code", code=code)
+        return
+    conv = owned[0]
+    lead = await session.get(Lead, conv.lead_id)
+    if lead is None:
+        return
+    if await hs.transition(session, Conversation, conv.id,
+                           where={"status": "agent", "agent_id": agent.id},
+                           status="bot", agent_id=None):
+        await release(hf, session, agent, conv, lead, status="released")
+    await hf.tell_agent(session, agent, "agent_done", code=code)
+
+
+async def list_leads(hf: Handoff, session: AsyncSession, agent: Agent) -> None:
+    """LEADS: the agent's open leads and waiting offers."""
+    lines = [f"{code} · {lead.name or f'#{lead.id}'}" for code, lead in
+             await hs.owned_list(session, agent.id)]
+    offers = (
+        await session.execute(
+            select(Assignment.code).where(
+                Assignment.agent_id == agent.id, Assignment.status == "offered"
+            )
+        )
+    ).scalars().all()
+    waiting = "(offer: ACCEPT)" if hf.agent_language(agent) == "en" else "(oferta: ACEPTAR)"
+    lines += [f"{c} {waiting}" for c in offers]
+    if not lines:
+        await hf.tell_agent(session, agent, "agent_no_leads")
+    else:
+        await hf.tell_agent(session, agent, "agent_leads", lines="\n".join(lines))
