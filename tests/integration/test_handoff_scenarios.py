@@ -171,7 +171,7 @@ async def test_after_hours_goes_to_on_call_and_prospect_told_when(tmp_path: Path
         await h.handoff_lead(lead, location="Coral Gables")
         (offer,) = await h.rows(Assignment)
         assert offer.agent_id == h.agents["james"] and offer.rule == "language+on_call"
-        deadline = [t for t in await h.rows(Timer) if t.kind == "handoff.accept_deadline"][0]
+        deadline = next(t for t in await h.rows(Timer) if t.kind == "handoff.accept_deadline")
         assert (deadline.due_at.replace(tzinfo=None) - offer.offered_at.replace(tzinfo=None)
                 ).total_seconds() == 600  # 10 minutes after hours
         await h.advance(10)
