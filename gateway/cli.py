@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # twilio's client logs request details (addresses) at INFO; logs never carry phone numbers.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
     try:
         if args.cmd == "detect-language":
             return detect_language(sys.stdin, sys.stdout, args.previous)

