@@ -3,11 +3,13 @@
 Decisions come from the pure modules (`routing`, `escalation`, `agent_commands`); this module
 reads SQL, applies those decisions with conditional UPDATEs (so racing workers end in exactly
 one outcome), queues messages through the outbox (sent after commit) and schedules timers.
-Agent commands live in `gateway.handoff_agent`.
+Agent commands live in `gateway.handoff_agent`, the ladders' timer handlers in
+`gateway.handoff_timers`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import escalation as esc
-from gateway import handoff_agent
+from gateway import handoff_agent, handoff_timers
 from gateway import handoff_store as hs
 from gateway.handoff_config import AgentConfig, HandoffConfig, load_handoff_config
 from gateway.handoff_store import sync_agents
@@ -53,9 +55,12 @@ class Handoff:
     def register_timers(self, timers: Timers) -> None:
         """Register the ladder timer kinds on `timers` (the worker's instance)."""
         self.timers = timers
-        timers.register(esc.ACCEPT_HALF, self._on_accept_half)
-        timers.register(esc.ACCEPT_DEADLINE, self._on_accept_deadline)
-        timers.register(esc.REPLY_LAPSE, self._on_reply_lapse)
+        for kind, handler in (
+            (esc.ACCEPT_HALF, handoff_timers.on_accept_half),
+            (esc.ACCEPT_DEADLINE, handoff_timers.on_accept_deadline),
+            (esc.REPLY_LAPSE, handoff_timers.on_reply_lapse),
+        ):
+            timers.register(kind, functools.partial(handler, self))
 
     async def begin(
         self,
@@ -242,35 +247,6 @@ class Handoff:
                       expect_at=opening.isoformat())
         log.info("lead %s unclaimed: %s", lead.id, ",".join(steps))
 
-    # --- timer handlers (run inside the firing transaction) --------------------------------
-
-    async def _on_accept_half(self, session: AsyncSession, timer: Any) -> None:
-        a = await session.get(Assignment, timer.assignment_id)
-        if a is None or a.status != "offered":
-            return
-        agent, lead = await session.get(Agent, a.agent_id), await session.get(Lead, a.lead_id)
-        if agent is None or lead is None:
-            return
-        audit(session, "escalation.realert", lead_id=lead.id, agent_id=agent.id,
-              at=self.services.clock(), assignment_id=a.id)
-        await self.alert(session, agent, lead, a.code, "agent_realert")
-
-    async def _on_accept_deadline(self, session: AsyncSession, timer: Any) -> None:
-        now = self.services.clock()
-        a = await session.get(Assignment, timer.assignment_id)
-        if a is None or not await hs.transition(
-            session, Assignment, a.id, where={"status": "offered"}, status="expired",
-            decided_at=now,
-        ):
-            return  # accepted or passed first: the accept won the race
-        await self.timers.cancel(session, assignment_id=a.id)
-        audit(session, "assignment.expired", lead_id=a.lead_id, agent_id=a.agent_id, at=now,
-              assignment_id=a.id, code=a.code)
-        agent = await session.get(Agent, a.agent_id)
-        if agent is not None:
-            await self.tell_agent(session, agent, "agent_reassigned_away", code=a.code)
-        await self.after_decline(session, a)
-
     async def after_decline(self, session: AsyncSession, a: Assignment) -> None:
         """After an offer expired or was passed: next round unless others are still offered."""
         conv = await session.get(Conversation, a.conversation_id)
@@ -281,48 +257,6 @@ class Handoff:
         if any(x.status == "offered" for x in rnd):
             return  # first-to-claim: other agents may still accept
         await self.next_round(session, lead, conv, attempt=max(x.attempt for x in rnd) + 1)
-
-    async def _on_reply_lapse(self, session: AsyncSession, timer: Any) -> None:
-        now = self.services.clock()
-        data = dict(timer.data or {})
-        conv = await session.get(Conversation, data.get("conversation_id"))
-        agent = await session.get(Agent, data.get("agent_id"))
-        lead = await session.get(Lead, timer.lead_id)
-        if conv is None or agent is None or lead is None:
-            return
-        if conv.status != "agent" or conv.agent_id != agent.id:
-            return
-        last_in = hs.aware(conv.last_lead_message_at)
-        last_out = hs.aware(conv.last_agent_message_at)
-        if last_in is None or (last_out is not None and last_out >= last_in):
-            return  # answered meanwhile
-        step = esc.reply_lapse_step(int(data.get("step", 0)), self.reply_ladder(now))
-        code = await hs.conversation_code(session, conv.id)
-        minutes = int((now - last_in).total_seconds() // 60)
-        audit(session, f"reply_lapse.{step.action}", lead_id=lead.id, agent_id=agent.id, at=now,
-              code=code, minutes=minutes)
-        if step.action == esc.NUDGE:
-            await self.tell_agent(session, agent, "agent_nudge", code=code,
-                                  name=lead.name or f"#{lead.id}", minutes=minutes)
-        elif step.action == esc.TEAM_LEAD:
-            cfg = self.config.agent(agent.key)
-            lead_cfg = self.config.team_lead(cfg.team if cfg else None)
-            tl = (await hs.active_agents(session)).get(lead_cfg.key) if lead_cfg else None
-            if tl is not None and tl.id != agent.id:
-                await self.tell_agent(session, tl, "team_lead_reply_lapse", code=code,
-                                      agent=agent.name, minutes=minutes, link=self.link(lead.id))
-        elif step.action == esc.REASSIGN:
-            await handoff_agent.release(self, session, agent, conv, lead, status="reassigned")
-            await self.tell_agent(session, agent, "agent_reassigned_away", code=code)
-            conv.status, conv.agent_id = "pending", None
-            rnd = await hs.round_assignments(session, conv.id)
-            await self.next_round(session, lead, conv, attempt=max(x.attempt for x in rnd) + 1)
-            return
-        if step.next_step is not None and step.next_in is not None:
-            await self.timers.schedule(
-                session, esc.REPLY_LAPSE, now + step.next_in, lead_id=lead.id,
-                data={**data, "step": step.next_step},
-            )
 
     # --- messaging helpers ------------------------------------------------------------------
 
