@@ -172,10 +172,7 @@ class _services:
 async def _start_handoff(services: Services) -> None:
     # The outbox must see the adapters chosen at start.
     services.outbox.channels = services.channels
-    try:
-        from gateway.handoff import Handoff, load_handoff_config, sync_agents
-    except ImportError:  # TODO(lead): remove once gateway/handoff.py lands
-        return
+    from gateway.handoff import Handoff, load_handoff_config, sync_agents
 
     config = load_handoff_config(services.settings)
     async with services.store.transaction() as session:

@@ -41,6 +41,13 @@ BOT_RETRY = "bot_retry"
 ACK_QUIET_SECONDS = 600  # at most one acknowledgement per lead per outage window
 
 
+def bot_sender(lead: Lead) -> str:
+    """Rasa's sender id for a lead: the id plus its creation time, so a recreated database
+    never continues another person's conversation held in Rasa's tracker store."""
+    created = lead.created_at
+    return f"{lead.id}-{int(created.timestamp()) if created else 0}"
+
+
 class Pipeline:
     """Processes queue events; one instance per worker process."""
 
@@ -255,7 +262,7 @@ class Pipeline:
         metadata = {"language": msg.language or lead.language, "channel": msg.channel}
         started = asyncio.get_running_loop().time()
         call = asyncio.ensure_future(
-            self.s.bot.send(str(lead.id), msg.text, metadata, settings.rasa_timeout_seconds)
+            self.s.bot.send(bot_sender(lead), msg.text, metadata, settings.rasa_timeout_seconds)
         )
         acked = False
         if budget:
