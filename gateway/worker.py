@@ -49,7 +49,7 @@ class Worker:
         *,
         lease_seconds: float = 15.0,
         timer_interval: float = 0.2,
-        max_in_flight: int = 64,
+        max_in_flight: int = 1024,
         max_attempts: int = 3,
         worker_id: str | None = None,
     ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ class Sent:
     sid: str
     form: dict[str, str]
     auth: str | None
+    at: float = field(default_factory=time.perf_counter)
 
 
 @dataclass
