@@ -45,6 +45,8 @@ class Call:
     method: str
     fields: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    result: Any = None
+    """What the fake answered (e.g. the sent Message, with its `message_id`)."""
 
 
 @dataclass
@@ -203,22 +205,41 @@ class FakeTelegram:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         fields = await _fields(request)
-        self.calls.append(Call(method, fields))
-        await self._notify()
+        call = Call(method, fields)
+        self.calls.append(call)
         failures = self._failures.get(method)
         if failures:
             failure = failures[0]
             failure.remaining -= 1
             if failure.remaining <= 0:
                 failures.pop(0)
+            await self._notify()
             return _error(failure.status, failure.description, failure.retry_after)
         if method == "getUpdates" and self.webhook:
+            await self._notify()
             return _error(409, "Conflict: can't use getUpdates method while webhook is active")
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
+            await self._notify()
             return _error(404, "Not Found: method not found")
-        result = await handler(fields)
-        return web.json_response({"ok": True, "result": result})
+        call.result = await handler(fields)
+        await self._notify()  # waiters see the call with its result
+        return web.json_response({"ok": True, "result": call.result})
+
+    def sent_to(self, chat_id: int | str) -> list[Call]:
+        """Successful `sendMessage` calls to one chat, in order."""
+        return [
+            c
+            for c in self.of("sendMessage")
+            if str(c.fields.get("chat_id")) == str(chat_id) and c.result is not None
+        ]
+
+    async def wait_sent_to(self, chat_id: int | str, count: int = 1, within: float = 10.0) -> Call:
+        """Wait for the `count`-th message sent to `chat_id`; return it."""
+        async with asyncio.timeout(within):
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(self.sent_to(chat_id)) >= count)
+        return self.sent_to(chat_id)[count - 1]
 
     async def _m_getMe(self, fields: dict[str, Any]) -> Any:
         return BOT_USER
