@@ -254,3 +254,13 @@ async def test_without_credentials_sends_go_to_the_dry_run_outbox(make_stack: An
             assert resp.status == 200 and "dry_run" in await resp.text()
         async with stack.http.get(f"{stack.base}/admin/") as resp:
             assert resp.status == 401
+
+
+async def test_number_default_language_for_a_new_lead_without_evidence(make_stack: Any) -> None:
+    async with make_stack(numbers={"+13055550177": "es"}) as stack:
+        await stack.sms("ok", to="+13055550177")
+        sent = await stack.twilio.wait_for(PHONE)
+        assert sent[0].body.startswith("¡Hola!")
+        await stack.sms("ok", phone="+13055550999")  # the main number: English by default
+        sent = await stack.twilio.wait_for("+13055550999")
+        assert sent[0].body.startswith("Hi!")
