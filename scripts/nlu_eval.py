@@ -9,7 +9,7 @@ Steps:
 
 1. Copy the training files (nlu_data/en, nlu_data/es; never nlu_data/tests) to
    var/nlu_eval/train and train an NLU-only model with bot/config.yml.
-2. For each language, run ``rasa test nlu`` on nlu_data/tests/<lang>.yml; Rasa writes its
+2. For each language, run ``rasa test nlu`` on nlu_data/tests/<lang>*.yml; Rasa writes its
    intent/entity reports, confusion matrix and histogram to var/reports/nlu-<lang>/.
 3. Print intent accuracy, intent macro F1 and entity F1 per language, and write
    var/reports/nlu_eval_summary.json.
@@ -133,10 +133,17 @@ def main() -> int:
     for step, lang in enumerate(("en", "es"), start=2):
         out_dir = REPORTS / f"nlu-{lang}"
         shutil.rmtree(out_dir, ignore_errors=True)
+        test_dir = WORK / f"test-{lang}"
+        shutil.rmtree(test_dir, ignore_errors=True)
+        test_dir.mkdir(parents=True)
+        test_files = sorted(TEST_DIR.glob(f"{lang}*.yml"))
+        for path in test_files:
+            shutil.copy(path, test_dir / path.name)
+        names = ", ".join(f"nlu_data/tests/{p.name}" for p in test_files)
         run_step(
-            f"[{step}/3] evaluating on the held-out set nlu_data/tests/{lang}.yml",
-            [str(RASA), "test", "nlu", "--model", str(model), "--nlu",
-             str(TEST_DIR / f"{lang}.yml"), "--out", str(out_dir)],
+            f"[{step}/3] evaluating on the held-out set {names}",
+            [str(RASA), "test", "nlu", "--model", str(model), "--nlu", str(test_dir),
+             "--out", str(out_dir)],
             WORK / f"test-{lang}.log",
         )  # fmt: skip
         results[lang] = read_figures(out_dir)
