@@ -144,13 +144,18 @@ class SeenUpdates:
         """Record `update_id`; True when it had not been seen before."""
         if update_id in self._ids:
             return False
+        if self._redis is not None:  # first, so a Redis error leaves the id unrecorded
+            key = f"pronto:telegram:seen:{update_id}"
+            if not await self._redis.set(key, "1", nx=True, ex=SEEN_TTL_SECONDS):
+                return False
         self._ids[update_id] = None
         if len(self._ids) > self._size:
             self._ids.popitem(last=False)
-        if self._redis is not None:
-            key = f"pronto:telegram:seen:{update_id}"
-            return bool(await self._redis.set(key, "1", nx=True, ex=SEEN_TTL_SECONDS))
         return True
+
+    def use_redis(self, redis: Redis) -> None:
+        """Also record ids in Redis (shared by gateway processes, kept across restarts)."""
+        self._redis = redis
 
     async def forget(self, update_id: int) -> None:
         """Undo `first_time` (the update could not be queued, so a redelivery must pass)."""
@@ -255,6 +260,10 @@ class TelegramChannel:
     def bind(self, enqueue: Enqueue) -> None:
         """Give the adapter the queue's append function (used by polling mode)."""
         self._enqueue = enqueue
+
+    def attach(self, services: Any) -> None:
+        """Record seen update ids in the gateway's Redis too (shared, kept on restart)."""
+        self._seen.use_redis(services.redis)
 
     # -- inbound -----------------------------------------------------------------------------
 
