@@ -10,6 +10,7 @@ wiped, the index is rebuilt from SQL.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import metrics
 from gateway.messages import utcnow
 from gateway.models import Timer
 from gateway.store import Store, after_commit
@@ -45,7 +47,7 @@ class Timers:
         self.lease_ms = int(lease_seconds * 1000)
         self.zset = f"{prefix}:timers"
         self.marker = f"{prefix}:timers:indexed"
-        self.lease_prefix = f"{prefix}:timer-lease:"
+        self.claimed = f"{prefix}:timers:claimed"
         self.handlers: dict[str, TimerHandler] = {}
 
     def register(self, kind: str, handler: TimerHandler) -> None:
@@ -100,17 +102,24 @@ class Timers:
             q = q.where(Timer.assignment_id == assignment_id)
         if timer_id is not None:
             q = q.where(Timer.id == timer_id)
-        ids = list((await session.execute(q)).scalars())
+        candidates = list((await session.execute(q)).scalars())
+        if not candidates:
+            return []
+        # RETURNING: only the timers this transaction really cancelled (a fire may have won).
+        res = await session.execute(
+            update(Timer)
+            .where(Timer.id.in_(candidates), Timer.status == "pending")
+            .values(status="cancelled")
+            .returning(Timer.id)
+            .execution_options(synchronize_session=False)
+        )
+        ids = list(res.scalars())
         if not ids:
             return []
-        await session.execute(
-            update(Timer)
-            .where(Timer.id.in_(ids), Timer.status == "pending")
-            .values(status="cancelled")
-        )
 
         async def unindex() -> None:
             await self.redis.zrem(self.zset, *[str(i) for i in ids])
+            await self.redis.zrem(self.claimed, *[str(i) for i in ids])
 
         after_commit(session, unindex)
         return ids
@@ -129,6 +138,8 @@ class Timers:
                     select(Timer.id, Timer.due_at).where(Timer.status == "pending")
                 )
             ).all()
+        claimed = set(await self.redis.zrange(self.claimed, 0, -1))  # in flight: leave them
+        rows = [(i, d) for i, d in rows if str(i) not in claimed]
         if rows:
             mapping = {str(i): _aware(d).timestamp() for i, d in rows}
             for start in range(0, len(mapping), 1000):
@@ -140,63 +151,130 @@ class Timers:
         return len(rows)
 
     async def due_ids(self, limit: int = 200) -> list[int]:
-        """Ids of timers due at the clock's now."""
+        """Ids of timers due at the clock's now (not yet claimed)."""
         now = self.clock().timestamp()
         ids = await self.redis.zrangebyscore(self.zset, "-inf", now, start=0, num=limit)
         return [int(i) for i in ids]
 
-    async def run_due(self, worker_id: str, limit: int = 200) -> int:
-        """Fire every due timer this worker can lease (burst mode); returns how many fired."""
+    async def claim(self, limit: int = 100) -> list[int]:
+        """Atomically take up to `limit` due timers for this worker, under a lease.
+
+        One Lua call moves them from the due index to the claimed set, scored by lease
+        expiry, so two workers never take the same timer; claims whose lease expired (a dead
+        worker) go back to the due index first.
+        """
+        now = self.clock().timestamp()
+        # Leases are wall-clock (a dead worker is detected in real time); due times follow the
+        # injected clock.
+        real = time.time()
+        ids = await self.redis.eval(  # type: ignore[misc]
+            _CLAIM, 2, self.zset, self.claimed, now, real, real + self.lease_ms / 1000, limit
+        )
+        return [int(i) for i in ids]
+
+    async def run_due(self, worker_id: str, limit: int = 100) -> int:
+        """Fire every due timer this worker can claim (burst mode); returns how many fired."""
         await self.ensure_index()
         fired = 0
-        for tid in await self.due_ids(limit):
-            lease = f"{self.lease_prefix}{tid}"
-            if not await self.redis.set(lease, worker_id, nx=True, px=self.lease_ms):
-                continue  # another worker holds it
-            outcome = await self.fire(tid)
-            if outcome == "fired":
-                fired += 1
-            if outcome != "failed":
-                # A failed handler keeps the lease, so the retry waits a lease period
-                # instead of spinning.
-                await self.redis.delete(lease)
-        return fired
+        while True:
+            ids = await self.claim(limit)
+            if not ids:
+                return fired
+            outcomes = await self.fire_batch(ids)
+            fired += sum(1 for o in outcomes.values() if o == "fired")
+            if len(ids) < limit:
+                return fired
 
     async def fire(self, timer_id: int) -> str:
-        """Fire one timer if it is still pending and due; exactly one caller can win.
+        """Fire one timer (see `fire_batch`); returns its outcome."""
+        return (await self.fire_batch([timer_id]))[timer_id]
+
+    async def fire_batch(self, ids: list[int]) -> dict[int, str]:
+        """Fire timers if still pending and due; for each, exactly one caller can win.
+
+        Fast path: one transaction for the batch, one conditional `UPDATE … RETURNING` picks
+        the timers this caller wins, then their handlers run. If any handler raises, the whole
+        batch rolls back and each timer is fired alone, so one failing handler cannot hold
+        back the others (nor send anything for its rolled-back decision).
 
         Returns:
-            "fired" (this caller won), "skipped" (already fired or cancelled),
-            "early" (not due yet) or "failed" (the handler raised; rolled back, retried later).
+            Per id: "fired" (this caller won), "skipped" (already fired, cancelled or gone),
+            "early" (not due yet; re-indexed) or "failed" (the handler raised; retried once
+            its claim's lease expires).
         """
         now = self.clock()
+        outcomes: dict[int, str] = {}
+        early: dict[str, float] = {}
+        fired_kinds: list[str] = []
         try:
             async with self.store.transaction() as session:
-                timer = await session.get(Timer, timer_id)
-                if timer is None or timer.status != "pending":
-                    won = False
-                elif _aware(timer.due_at) > now:
-                    return "early"
-                else:
+                rows = (
+                    await session.execute(
+                        select(Timer.id, Timer.due_at).where(
+                            Timer.id.in_(ids), Timer.status == "pending"
+                        )
+                    )
+                ).all()
+                due = []
+                for tid, due_at in rows:
+                    if _aware(due_at) > now:
+                        outcomes[tid] = "early"
+                        early[str(tid)] = _aware(due_at).timestamp()
+                    else:
+                        due.append(tid)
+                won: list[Timer] = []
+                if due:
                     res = await session.execute(
                         update(Timer)
-                        .where(Timer.id == timer_id, Timer.status == "pending")
+                        .where(Timer.id.in_(due), Timer.status == "pending")
                         .values(status="fired", fired_at=now)
+                        .returning(Timer)
+                        .execution_options(synchronize_session=False)
                     )
-                    won = res.rowcount == 1  # type: ignore[attr-defined]
-                    if won:
-                        handler = self.handlers.get(timer.kind)
-                        if handler is None:
-                            log.error("no handler for timer kind %s (id %d)", timer.kind, timer_id)
-                        else:
-                            await handler(session, timer)
+                    won = sorted(res.scalars(), key=lambda t: t.id)
+                for timer in won:
+                    handler = self.handlers.get(timer.kind)
+                    if handler is None:
+                        log.error("no handler for timer kind %s (id %d)", timer.kind, timer.id)
+                    else:
+                        await handler(session, timer)
+                    outcomes[timer.id] = "fired"
+                    fired_kinds.append(timer.kind)
         except Exception:
-            # The transaction rolled back: the timer stays pending and is retried after the
-            # lease; a handler bug must not lose the SLA.
-            log.exception("timer %d handler failed; will retry", timer_id)
-            return "failed"
-        await self.redis.zrem(self.zset, str(timer_id))
-        return "fired" if won else "skipped"
+            if len(ids) > 1:
+                results: dict[int, str] = {}
+                for tid in ids:
+                    results.update(await self.fire_batch([tid]))
+                return results
+            log.exception("timer %d handler failed; will retry after the lease", ids[0])
+            return {ids[0]: "failed"}
+        for tid in ids:
+            outcomes.setdefault(tid, "skipped")
+        done = [str(t) for t in ids]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self.claimed, *done)
+            pipe.zrem(self.zset, *done)
+            if early:
+                pipe.zadd(self.zset, early)
+            await pipe.execute()
+        for kind in fired_kinds:
+            metrics.TIMERS_FIRED.labels(kind=kind).inc()
+        return outcomes
+
+
+_CLAIM = """
+local expired = redis.call('zrangebyscore', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, 1000)
+for _, id in ipairs(expired) do
+  redis.call('zrem', KEYS[2], id)
+  redis.call('zadd', KEYS[1], ARGV[1], id)
+end
+local ids = redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[4]))
+for _, id in ipairs(ids) do
+  redis.call('zrem', KEYS[1], id)
+  redis.call('zadd', KEYS[2], ARGV[3], id)
+end
+return ids
+"""
 
 
 def _aware(d: datetime) -> datetime:
