@@ -296,6 +296,14 @@ class TelegramChannel:
             self._spawn(self._answer_callback(update.callback_query.id))
         return [inbound]
 
+    async def forget(self, inbounds: Sequence[Inbound]) -> None:
+        """Un-see the updates behind `inbounds` (call when queueing them failed, so Telegram's
+        redelivery is accepted instead of dropped as a duplicate)."""
+        for inbound in inbounds:
+            update_id = inbound.raw.get("update_id")
+            if isinstance(update_id, int):
+                await self._seen.forget(update_id)
+
     def webhook_response(self) -> web.Response:
         """Telegram only needs a 2xx."""
         return web.Response(status=200)

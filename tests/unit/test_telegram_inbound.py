@@ -180,3 +180,14 @@ async def test_seen_ids_survive_restart_with_redis(post: Any, redis_url: str) ->
         assert len(got) == 1
     finally:
         await redis.aclose()
+
+
+async def test_forget_lets_a_redelivery_through(post: Any) -> None:
+    fake = FakeTelegram()
+    channel = TelegramChannel(make_settings())
+    send = await post(channel)
+    update = fake.message_update(42, "x", update_id=900)
+    _, got = await send(update)
+    await channel.forget(got)  # the core could not queue it
+    _, again = await send(update)
+    assert len(again) == 1
