@@ -58,7 +58,7 @@
   root.innerHTML = ("<style>" +
     ":host{all:initial}*{box-sizing:border-box;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif}" +
     ".bub{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;cursor:pointer;" +
-    "background:$C;color:#fff;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646;font-size:28px}" +
+    "background:$C;color:#fff;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646;display:flex;align-items:center;justify-content:center}" +
     ".pan{position:fixed;right:20px;bottom:90px;width:360px;height:520px;max-height:calc(100vh - 110px);display:none;" +
     "flex-direction:column;background:#fff;border-radius:12px;overflow:hidden;box-shadow:0 8px 30px rgba(0,0,0,.3);z-index:2147483647}" +
     ".pan.on{display:flex}.hd{background:$C;color:#fff;padding:12px 14px;display:flex;align-items:center;gap:8px}" +
@@ -79,7 +79,9 @@
     "form.in button{border:0;background:none;color:$C;font-weight:600;padding:0 14px;cursor:pointer}" +
     "@media (max-width:480px){.pan{right:0;bottom:0;width:100%;height:100%;max-height:none;border-radius:0}.bub.hide{display:none}}" +
     "</style>" +
-    "<button class='bub' part='bubble' aria-label=''>💬</button>" +
+    "<button class='bub' part='bubble' aria-label=''><svg width='28' height='28' viewBox='0 0 24 24' " +
+    "fill='currentColor' aria-hidden='true'><path d='M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 " +
+    "2-2z'/></svg></button>" +
     "<section class='pan' role='dialog'><div class='hd'><b><span class='tt'></span><small class='ag'></small></b>" +
     "<button class='x' aria-label=''>×</button></div><div class='st'></div><div class='log' aria-live='polite'>" +
     "<div class='m team hi'></div><div class='m team typ'><i></i><i></i><i></i></div></div>" +
