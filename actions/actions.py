@@ -50,6 +50,26 @@ def _language(tracker: Tracker) -> str:
     return language_or_default(tracker.get_slot("language"))
 
 
+def previous_value(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest user message (``None`` if it had none).
+
+    Args:
+        tracker: The conversation (the form validator's tracker already holds this turn's
+            candidate values).
+        slot: Slot name.
+
+    Returns:
+        The last value set before the latest ``user`` event.
+    """
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
 def _entities(tracker: Tracker, entity: str) -> list[dict[str, Any]]:
     return [e for e in tracker.latest_message.get("entities", []) if e.get("entity") == entity]
 
@@ -92,13 +112,28 @@ class ValidateQualificationForm(FormValidationAction):  # type: ignore[misc]
     def _invalid(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str
     ) -> dict[str, Any]:
+        # Only the question just asked is re-asked; an unusable side value (an entity DIET
+        # spotted in an answer to another question) leaves the earlier answer in place.
+        if tracker.get_slot("requested_slot") != slot:
+            return {slot: previous_value(tracker, slot)}
         dispatcher.utter_message(text=text(f"invalid_{slot}", _language(tracker)))
         return {slot: None}
+
+    def _keep_earlier_answer(self, tracker: Tracker, slot: str) -> bool:
+        """While the name is asked, the answer is a name: words in it that look like an area,
+        amount or date ("Carlos Perez") must not overwrite what the prospect already said."""
+        return (
+            tracker.get_slot("requested_slot") == "name"
+            and slot != "name"
+            and previous_value(tracker, slot) is not None
+        )
 
     def validate_lead_intent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Accept buy, sell, rent or listing."""
+        if self._keep_earlier_answer(tracker, "lead_intent"):
+            return {"lead_intent": previous_value(tracker, "lead_intent")}
         if value in LEAD_INTENTS:
             return {"lead_intent": value}
         return self._invalid(dispatcher, tracker, "lead_intent")
@@ -107,6 +142,8 @@ class ValidateQualificationForm(FormValidationAction):  # type: ignore[misc]
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Clean "in coral gables pls" to "Coral Gables"."""
+        if self._keep_earlier_answer(tracker, "location"):
+            return {"location": previous_value(tracker, "location")}
         location = clean_location(str(value)) if value else None
         if location:
             return {"location": location}
@@ -116,6 +153,8 @@ class ValidateQualificationForm(FormValidationAction):  # type: ignore[misc]
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Need a count, "studio", or an explicit "any"/"not sure"."""
+        if self._keep_earlier_answer(tracker, "bedrooms"):
+            return {"bedrooms": previous_value(tracker, "bedrooms")}
         raw = str(value) if value is not None else ""
         if parse_bedrooms(raw) is not None:
             return {"bedrooms": raw}
@@ -127,6 +166,8 @@ class ValidateQualificationForm(FormValidationAction):  # type: ignore[misc]
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Keep a phrase ``parse_budget`` understands; restore "under"/"hasta" and ranges."""
+        if self._keep_earlier_answer(tracker, "budget"):
+            return {"budget": previous_value(tracker, "budget")}
         amounts = _entities(tracker, "amount")
         if amounts:
             message = tracker.latest_message.get("text") or ""
@@ -142,6 +183,8 @@ class ValidateQualificationForm(FormValidationAction):  # type: ignore[misc]
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Need something ``parse_timeline`` understands, or an explicit "not sure"."""
+        if self._keep_earlier_answer(tracker, "timeline"):
+            return {"timeline": previous_value(tracker, "timeline")}
         raw = str(value) if value is not None else ""
         if parse_timeline(raw) is not None or is_unknown_answer(raw):
             return {"timeline": raw}
@@ -151,6 +194,8 @@ class ValidateQualificationForm(FormValidationAction):  # type: ignore[misc]
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Store the category: preapproved, cash, needs_lender or unknown."""
+        if self._keep_earlier_answer(tracker, "financing"):
+            return {"financing": previous_value(tracker, "financing")}
         financing = parse_financing(str(value)) if value is not None else None
         if financing:
             return {"financing": financing}

@@ -94,7 +94,11 @@ def make_tracker() -> TrackerFactory:
             "entities": entities or [],
             "metadata": metadata or {},
         }
+        # Earlier answers first, then this user turn, then what Rasa extracted from it.
         events: list[dict[str, Any]] = [
+            {"event": "slot", "name": k, "value": v} for k, v in (slots or {}).items()
+        ]
+        events += [
             {"event": "action", "name": "action_listen"},
             {"event": "user", "text": text, "parse_data": latest, "metadata": metadata or {}},
         ]

@@ -124,7 +124,8 @@ async def test_financing_and_name_are_normalised(
     assert form.validate_location("in coral gables pls", dispatcher, tracker, domain) == {
         "location": "Coral Gables"
     }
-    assert form.validate_name("ok", dispatcher, tracker, domain) == {"name": None}
+    asking_name = make_tracker(slots={"requested_slot": "name"})
+    assert form.validate_name("ok", dispatcher, asking_name, domain) == {"name": None}
     assert dispatcher.messages[-1]["text"] == "Sorry, I didn't catch your name."
 
 
@@ -234,3 +235,43 @@ async def test_low_confidence_reports_the_top_real_intent(
     payload, note = dispatcher.messages
     assert payload["custom"] == {"pronto": "low_confidence", "intent": "sell", "confidence": 0.41}
     assert note["text"] == "Perdona, no lo entendí bien. ¿Me lo puedes decir de otra forma?"
+
+
+async def test_a_name_that_looks_like_a_place_does_not_overwrite_the_area(
+    make_tracker: TrackerFactory, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    tracker = make_tracker(
+        slots={
+            "language": "es",
+            "lead_intent": "sell",
+            "location": "Hialeah",
+            "budget": "medio millón",
+            "timeline": "en 2 meses",
+            "requested_slot": "name",
+        },
+        text="Carlos Perez",
+        entities=[{"entity": "location", "value": "Perez", "start": 7, "end": 12}],
+        set_this_turn={"location": "Perez", "name": "Carlos Perez"},
+        active_loop="qualification_form",
+    )
+    events = await ValidateQualificationForm().run(dispatcher, tracker, domain)
+    slots = slot_events(events)
+    assert slots["location"] == "Hialeah"
+    assert slots["name"] == "Carlos Perez"
+    assert dispatcher.messages == []
+
+
+async def test_unusable_side_value_keeps_earlier_answer_silently(
+    make_tracker: TrackerFactory, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+) -> None:
+    tracker = make_tracker(
+        slots={"lead_intent": "rent", "bedrooms": "2 bed", "requested_slot": "budget"},
+        text="1800",
+        set_this_turn={"bedrooms": "1800", "budget": "1800"},
+        active_loop="qualification_form",
+    )
+    events = await ValidateQualificationForm().run(dispatcher, tracker, domain)
+    slots = slot_events(events)
+    assert slots["bedrooms"] == "2 bed"
+    assert slots["budget"] == "1800"
+    assert dispatcher.messages == []
