@@ -120,7 +120,7 @@ _MIN_WORDS = (
     r"mas de|minimo|al menos|por lo menos|desde|arriba de|encima de"
 )
 _AMOUNT = re.compile(
-    r"(?P<num>\d+(?:[.,]\d+)*)\s*(?P<unit>k\b|mil\b|thousand\b|grand\b|m\b|mm\b|mill?\b|"
+    r"(?P<num>\d+(?:[.,]\d+)*|(?<!\d)[.,]\d+)\s*(?P<unit>k\b|mil\b|thousand\b|grand\b|m\b|mm\b|mill?\b|"
     r"millon(?:es)?\b|millions?\b)?"
 )
 _RANGE_SEP = re.compile(r"\s*(?:-|–|to|a|y|and|or|o)\s*")

@@ -43,6 +43,7 @@ TODAY = date(2026, 11, 23)
         ("350.000 dólares", "buy", (350_000, 350_000)),
         ("trescientos cincuenta mil", "buy", (350_000, 350_000)),
         ("half a million", "buy", (500_000, 500_000)),
+        (".5M", "sell", (500_000, 500_000)),
         # Bare numbers: thousands for purchases and sales, as written for monthly rent.
         ("400", "buy", (400_000, 400_000)),
         ("1.2", "sell", (1_200_000, 1_200_000)),
