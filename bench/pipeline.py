@@ -46,7 +46,8 @@ async def main() -> None:
     ap.add_argument("--messages", type=int, default=200)
     ap.add_argument("--rate", type=float, default=20.0, help="webhooks offered per second")
     ap.add_argument("--rasa", help="URL of a running Rasa with the model")
-    ap.add_argument("--start-rasa", action="store_true", help="start Rasa + actions from .venv-rasa")
+    ap.add_argument("--start-rasa", action="store_true",
+                    help="start Rasa + actions from .venv-rasa")
     args = ap.parse_args()
 
     real = None

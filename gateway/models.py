@@ -7,7 +7,7 @@ Changing a model means a new Alembic revision under `gateway/migrations/versions
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -29,7 +29,10 @@ from gateway.messages import utcnow
 class Base(DeclarativeBase):
     """Declarative base; all timestamps are timezone-aware UTC."""
 
-    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
 
 
 class Lead(Base):

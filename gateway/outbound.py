@@ -87,7 +87,10 @@ class Outbox:
             reply_to=reply_to,
             message_id=msg.id,
         )
-        after_commit(session, lambda: self.deliver(out, lead_id=lead_id))
+        async def send() -> None:
+            await self.deliver(out, lead_id=lead_id)
+
+        after_commit(session, send)
         return msg
 
     async def deliver(self, out: Outbound, *, lead_id: int | None) -> str:

@@ -68,8 +68,10 @@ class InboundQueue:
     async def enqueue(self, key: str, type_: str, body: dict[str, Any]) -> str:
         """Append an event; returns its entry id. Durable once Redis has it."""
         fields = {"key": key, "type": type_, "body": json.dumps(body)}
-        entry: str = await self.redis.xadd(self.stream(self.partition_of(key)), fields)  # type: ignore[arg-type]
-        return entry
+        entry = await self.redis.xadd(
+            self.stream(self.partition_of(key)), fields  # type: ignore[arg-type]
+        )
+        return str(entry)
 
     def _events(self, partition: int, entries: list[Any]) -> list[Event]:
         out = []
@@ -111,7 +113,8 @@ class InboundQueue:
         )
         if not res:
             return []
-        return self._events(partition, res[0][1])
+        entries: Any = res[0][1]  # type: ignore[index]
+        return self._events(partition, entries)
 
     async def ack(self, event: Event) -> None:
         """Acknowledge and delete a processed entry."""

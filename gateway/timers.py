@@ -139,7 +139,7 @@ class Timers:
                 )
             ).all()
         claimed = set(await self.redis.zrange(self.claimed, 0, -1))  # in flight: leave them
-        rows = [(i, d) for i, d in rows if str(i) not in claimed]
+        rows = [r for r in rows if str(r[0]) not in claimed]
         if rows:
             mapping = {str(i): _aware(d).timestamp() for i, d in rows}
             for start in range(0, len(mapping), 1000):
@@ -153,7 +153,7 @@ class Timers:
     async def due_ids(self, limit: int = 200) -> list[int]:
         """Ids of timers due at the clock's now (not yet claimed)."""
         now = self.clock().timestamp()
-        ids = await self.redis.zrangebyscore(self.zset, "-inf", now, start=0, num=limit)
+        ids: Any = await self.redis.zrangebyscore(self.zset, "-inf", now, start=0, num=limit)
         return [int(i) for i in ids]
 
     async def claim(self, limit: int = 100) -> list[int]:
@@ -167,7 +167,7 @@ class Timers:
         # Leases are wall-clock (a dead worker is detected in real time); due times follow the
         # injected clock.
         real = time.time()
-        ids = await self.redis.eval(  # type: ignore[misc]
+        ids = await self.redis.eval(
             _CLAIM, 2, self.zset, self.claimed, now, real, real + self.lease_ms / 1000, limit
         )
         return [int(i) for i in ids]

@@ -113,7 +113,7 @@ class Worker:
         live = max(1, int(await self.redis.zcard(self._heartbeats)))
         target = math.ceil(self.queue.partitions / live)
         for p, task in list(self._owned.items()):  # renew, drop lost ones
-            ok = await self.redis.eval(_RENEW, 1, self._lease_key(p), self.id, self.lease_ms)  # type: ignore[misc]
+            ok = await self.redis.eval(_RENEW, 1, self._lease_key(p), self.id, self.lease_ms)
             if not ok or task.done():
                 await self._drop(p)
         for p in range(self.queue.partitions):
@@ -132,7 +132,7 @@ class Worker:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        await self.redis.eval(_RELEASE, 1, self._lease_key(p), self.id)  # type: ignore[misc]
+        await self.redis.eval(_RELEASE, 1, self._lease_key(p), self.id)
 
     async def _release_all(self) -> None:
         for p in list(self._owned):

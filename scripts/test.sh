@@ -98,7 +98,10 @@ else
   skip_part stories "scripts/test_stories.sh does not exist yet"
 fi
 
-# 3. The gateway suite, last.
+# 3. Lint and types (house style: ruff, mypy --strict on gateway/).
+run_part lint script bash -c '.venv/bin/ruff check gateway actions tests bench && .venv/bin/mypy'
+
+# 4. The gateway suite, last.
 if [ -n "${TEST_DATABASE_URL:-}" ]; then echo "TEST_DATABASE_URL is set: SQL tests also run on it"; fi
 if [ -n "${TEST_REDIS_URL:-}" ]; then echo "TEST_REDIS_URL is set: Redis tests also run on it"; fi
 run_part gateway pytest timeout "$GATEWAY_TIMEOUT" .venv/bin/python -m pytest tests \

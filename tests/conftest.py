@@ -95,21 +95,29 @@ async def redis_url(session_redis_url: str) -> AsyncIterator[str]:
     yield session_redis_url
 
 
-@pytest.fixture
-async def database_url(tmp_path: Path) -> AsyncIterator[str]:
-    """TEST_DATABASE_URL (emptied) when set, else a fresh SQLite file."""
-    if not TEST_DATABASE_URL:
+DATABASES = ["sqlite", *(["postgresql"] if TEST_DATABASE_URL else [])]
+
+
+@pytest.fixture(params=DATABASES)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh SQLite file; and, when TEST_DATABASE_URL is set, that PostgreSQL (emptied)."""
+    if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'pronto.db'}"
         return
+    yield await reset_postgres(TEST_DATABASE_URL)
+
+
+async def reset_postgres(url: str) -> str:
+    """Drop everything in the database's public schema."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    engine = create_async_engine(TEST_DATABASE_URL)
+    engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA public CASCADE"))
         await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
-    yield TEST_DATABASE_URL
+    return url
 
 
 def free_port() -> int:

@@ -51,6 +51,8 @@ class Channel(Protocol):
 class StatusChannel(Protocol):
     """An adapter that also receives delivery status callbacks (`POST /webhooks/{name}/status`)."""
 
+    channels: frozenset[str]
+
     async def parse_status(self, request: web.Request) -> list[StatusUpdate]:
         """Verify and parse a status callback."""
         ...

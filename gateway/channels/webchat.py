@@ -137,10 +137,14 @@ class WebchatChannel:
         """Stop listening and close open sockets (widgets reconnect and resume)."""
         self._stopping = True
         task, self._listener = self._listener, None
-        while task is not None and not task.done():
+        for _ in range(50):
+            if task is None or task.done():
+                break
             # redis-py can swallow a cancel that lands while it connects; cancel until it ends
             task.cancel()
             await asyncio.wait({task}, timeout=0.1)
+        else:
+            log.warning("webchat listener did not stop")
         for conns in list(self._conns.values()):
             for conn in list(conns):
                 await conn.ws.close(code=1012, message=b"restarting")

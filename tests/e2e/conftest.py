@@ -86,6 +86,12 @@ def _wait_http(url: str, timeout: float, log: Path, need_model: bool = False) ->
     raise RuntimeError(f"{url} not ready after {timeout}s; log tail:\n{tail}")
 
 
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """End-to-end tests run on SQLite only (PostgreSQL is covered by the integration suite)."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'pronto.db'}"
+
+
 @pytest.fixture(scope="session")
 def real_rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealRasa]:
     """The action server (running) and a way to start Rasa servers with the trained model."""

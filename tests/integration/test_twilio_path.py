@@ -24,7 +24,6 @@ async def test_english_and_spanish_sms_get_replies_in_their_language(make_stack:
     async with make_stack() as stack:
         resp = await stack.sms("Hi, is the house on Main St still available?")
         assert resp.status == 200
-        assert "<Response></Response>" in await resp.text() or True
         sent = await stack.twilio.wait_for(PHONE)
         assert sent[0].from_ == FROM_NUMBER
         assert sent[0].body.startswith("Hi! I'm the assistant")
@@ -38,22 +37,21 @@ async def test_english_and_spanish_sms_get_replies_in_their_language(make_stack:
 
 
 async def test_webhook_answers_empty_twiml_before_any_work(make_stack: Any) -> None:
-    slow = await FakeRasa(delay=2.0).start()
+    slow = await FakeRasa(delay=3.0).start()
     try:
-        async with make_stack(fake_rasa=slow, ack_budget_seconds=5.0) as stack:
-            loop = asyncio.get_running_loop()
-            t0 = loop.time()
+        async with make_stack(fake_rasa=slow, ack_budget_seconds=10.0) as stack:
+            params = _params("hello there")
             async with stack.http.post(
-                f"{stack.base}/webhooks/twilio", data=_params("hello there"),
-                headers={"X-Twilio-Signature": _sig(stack, _params("hello there"))},
+                f"{stack.base}/webhooks/twilio", data=params,
+                headers={"X-Twilio-Signature": _sig(stack, params)},
             ) as resp:
                 body = await resp.text()
-            elapsed = loop.time() - t0
+            # The answer came while the bot (3 s) had not replied: the webhook did not wait.
+            assert stack.twilio.sent == []
             assert resp.status == 200
             assert resp.content_type == "text/xml"
             assert body.endswith("<Response></Response>")
-            assert elapsed < 0.5, elapsed  # the bot takes 2 s; the webhook must not wait
-            await stack.twilio.wait_for(PHONE, timeout=10)
+            await stack.twilio.wait_for(PHONE, timeout=15)
     finally:
         await slow.stop()
 
