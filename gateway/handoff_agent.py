@@ -17,7 +17,7 @@ from gateway import escalation as esc
 from gateway import handoff_store as hs
 from gateway.agent_commands import parse_command
 from gateway.messages import Inbound
-from gateway.models import Agent, Assignment, Conversation, Lead, Message
+from gateway.models import Agent, Assignment, AuditEvent, Conversation, Lead, Message
 from gateway.store import audit
 
 if TYPE_CHECKING:
@@ -121,6 +121,7 @@ async def accept(hf: Handoff, session: AsyncSession, agent: Agent, code: str | N
           assignment_id=a.id, code=a.code, rule=a.rule, attempt=a.attempt,
           seconds=round((now - offered_at).total_seconds(), 3))
     await hf.tell_agent(session, agent, "agent_accepted", code=a.code)
+    await _forward_waiting(hf, session, agent, lead, conv, a.code)
     await hf.send_lead(session, lead, conv, "lead_agent_intro", agent_name=agent.name.split()[0])
     last_in = hs.aware(conv.last_lead_message_at)
     if last_in is not None and last_in >= offered_at:
@@ -129,6 +130,49 @@ async def accept(hf: Handoff, session: AsyncSession, agent: Agent, code: str | N
             session, esc.REPLY_LAPSE, now + hf.reply_ladder(now).sla, lead_id=lead.id,
             data={"step": 0, "agent_id": agent.id, "conversation_id": conv.id},
         )
+
+
+WAITING_FORWARD_MAX = 5
+
+
+async def _forward_waiting(
+    hf: Handoff, session: AsyncSession, agent: Agent, lead: Lead, conv: Conversation, code: str
+) -> None:
+    """Relay what the prospect wrote while the offer waited (the newest few), so the agent
+    who accepts starts with the whole request, not just the alert. The audit trail says which
+    messages waited (`handoff.lead_waiting`) and which were relayed already."""
+    events = (
+        await session.execute(
+            select(AuditEvent.type, AuditEvent.data).where(
+                AuditEvent.lead_id == lead.id,
+                AuditEvent.type.in_(("handoff.lead_waiting", "relay.lead_to_agent")),
+            )
+        )
+    ).all()
+    waited = {int(d["message_id"]) for t, d in events
+              if t == "handoff.lead_waiting" and d.get("message_id")}
+    relayed = {int(d["message_id"]) for t, d in events
+               if t == "relay.lead_to_agent" and d.get("message_id")}
+    ids = sorted(waited - relayed)[-WAITING_FORWARD_MAX:]
+    if not ids:
+        return
+    msgs = (
+        await session.execute(
+            select(Message).where(Message.id.in_(ids), Message.conversation_id == conv.id)
+            .order_by(Message.id)
+        )
+    ).scalars()
+    cfg = hf.config.agent(agent.key)
+    lang = cfg.languages[0] if cfg else "en"
+    for msg in msgs:
+        if not msg.text.strip():
+            continue
+        text = hf.services.templates.render(
+            "agent_relay", lang, code=code, name=lead.name or f"#{lead.id}", text=msg.text
+        )
+        await hf.notify(session, agent, text, lead_id=lead.id, single=True)
+        audit(session, "relay.lead_to_agent", lead_id=lead.id, agent_id=agent.id,
+              message_id=msg.id, waited=True)
 
 
 async def _pool_claim(

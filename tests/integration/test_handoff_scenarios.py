@@ -251,3 +251,22 @@ async def test_agent_commands_help_leads_and_telegram(tmp_path: Path) -> None:
         assert code in h.telegram.sent[-1].text
         await h.agent_sends("ana", "#9999 hola")
         assert "9999" in h.to_agent("ana")[-1]
+
+
+async def test_messages_written_while_waiting_reach_the_agent_on_accept(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        lead = await h.new_lead(language="es")
+        await h.handoff_lead(lead, intent="buy", location="Coral Gables", name="María",
+                             language="es", score=70)
+        code = h.code_in(h.to_agent("ana")[0])
+        await h.lead_writes(lead, "¿Sigue disponible la casa de la calle 8?")
+        await h.lead_writes(lead, "Puedo hablar después de las 6")
+        before = len(h.telegram.sent) + len(h.sms.sent)
+        await h.agent_sends("ana", f"aceptar {code}")
+        to_ana = [m.text for m in h.telegram.sent + h.sms.sent
+                  if m.address in ("7101", PHONES["ana"])]
+        assert any("calle 8" in t for t in to_ana) and any("después de las 6" in t for t in to_ana)
+        assert len(h.telegram.sent) + len(h.sms.sent) > before
+        # Forwarded once: a later accept-path replay (or a later message) does not repeat them.
+        await h.lead_writes(lead, "gracias")
+        assert sum("calle 8" in m.text for m in h.telegram.sent + h.sms.sent) == 1
