@@ -139,32 +139,24 @@ async def owned_by_code(
     session: AsyncSession, agent_id: int, code: str
 ) -> tuple[Conversation, Assignment] | None:
     """The agent's owned conversation with this code, and the accepted assignment."""
-    q = (
-        select(Conversation, Assignment)
-        .join(Assignment, Assignment.conversation_id == Conversation.id)
-        .where(
-            Assignment.code == code,
-            Assignment.agent_id == agent_id,
-            Assignment.status == "accepted",
-            Conversation.status == "agent",
-            Conversation.agent_id == agent_id,
-        )
-        .order_by(Assignment.id.desc())
-        .limit(1)
-    )
-    row = (await session.execute(q)).first()
-    return (row[0], row[1]) if row else None
+    return await _owned(session, agent_id, Assignment.code == code)
 
 
 async def owned_by_lead(
     session: AsyncSession, agent_id: int, lead_id: int
 ) -> tuple[Conversation, Assignment] | None:
     """The agent's owned conversation of this lead, and the accepted assignment."""
+    return await _owned(session, agent_id, Conversation.lead_id == lead_id)
+
+
+async def _owned(
+    session: AsyncSession, agent_id: int, which: Any
+) -> tuple[Conversation, Assignment] | None:
     q = (
         select(Conversation, Assignment)
         .join(Assignment, Assignment.conversation_id == Conversation.id)
         .where(
-            Conversation.lead_id == lead_id,
+            which,
             Assignment.agent_id == agent_id,
             Assignment.status == "accepted",
             Conversation.status == "agent",

@@ -199,14 +199,9 @@ class Harness:
 
 async def reset_database(url: str) -> None:
     """Empty a PostgreSQL test database (TEST_DATABASE_URL)."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
+    from tests.conftest import reset_postgres
 
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+    await reset_postgres(url)
 
 
 def make_config(**policy: Any) -> HandoffConfig:
