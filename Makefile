@@ -6,7 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 RVENV := .venv-rasa
 MODEL := models/pronto.tar.gz
-TRAIN_INPUTS := $(shell find bot nlu_data -type f -not -path 'nlu_data/tests/*' -not -name '*.pyc' 2>/dev/null)
+# What the model is trained from (test stories, held-out NLU data, endpoints and credentials are not).
+TRAIN_INPUTS := $(shell find bot nlu_data -type f -not -path 'nlu_data/tests/*' -not -path 'bot/tests/*' \
+	-not -name 'endpoints*.yml' -not -name 'credentials.yml' -not -name '*.pyc' 2>/dev/null)
 
 .PHONY: run test setup train nlu-eval bench lint clean test-gateway test-actions test-stories
 

@@ -49,8 +49,10 @@ class RealRasa:
     def start_rasa(self, port: int) -> subprocess.Popen[bytes]:
         """Start a Rasa server on `port` and wait until its model is loaded."""
         proc = self._spawn(f"rasa-{port}", [
+            # endpoints.docker.yml reads ACTION_ENDPOINT_URL: this session's action server, not
+            # whatever may listen on the default port.
             str(RASA), "run", "--enable-api", "--model", str(MODEL), "--endpoints",
-            "bot/endpoints.yml", "--credentials", "bot/credentials.yml", "--port", str(port),
+            "bot/endpoints.docker.yml", "--credentials", "bot/credentials.yml", "--port", str(port),
             "--interface", "127.0.0.1"], self._env())
         _wait_http(f"http://127.0.0.1:{port}/status", 240, self.log_dir / f"rasa-{port}.log",
                    need_model=True)
