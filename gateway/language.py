@@ -25,18 +25,31 @@ from __future__ import annotations
 import functools
 import math
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
+from gateway.language_models import (
+    LanguageDataError,
+    build_langdetect,
+    build_lingua,
+    langdetect_vote,
+    lingua_probabilities,
+)
+from gateway.language_profiles import (
+    DATA_DIR,
+    STRONG,
+    LanguageProfile,
+    fold,
+    folded,
+    load_profile,
+    load_yaml,
+    strings,
+)
 
-DATA_DIR = Path(__file__).with_name("language_data")
+__all__ = ["DATA_DIR", "LanguageDataError", "LanguageDecision", "LanguageDetector"]
 
-_STRONG = 2.0  # one function word ("the", "que") is good evidence on its own
-_WEAK = 1.0  # shorthand ("q", "bd", "u") counts, but less
+
 _LINGUA_CLIP_MAX = 3.0  # lingua's vote in log-odds never outweighs two function words...
 _LINGUA_CLIP_PER_LETTER = 0.15  # ...and is smaller on few letters, where it is overconfident
 _LANGDETECT_VOTE = 1.0  # langdetect's probabilities are ~0 or ~1, so it only votes
@@ -53,10 +66,6 @@ _URL_EMAIL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|@\w+", re.IGNORECA
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _CLAUSE_BREAK = re.compile(r"[,.;:!?¿¡\n]")
 _REPEATS = re.compile(r"(.)\1+")
-
-
-class LanguageDataError(ValueError):
-    """A configured language has no usable lexical data or model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,89 +85,6 @@ class LanguageDecision:
     confidence: float
     explicit: bool
     changed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class LanguageProfile:
-    """Lexical data for one language, loaded from ``language_data/<code>.yml``."""
-
-    code: str
-    names: frozenset[str]
-    cues_before: frozenset[str]
-    cues_after: frozenset[str]
-    negations: frozenset[str]
-    asking: frozenset[str]
-    chars: Mapping[str, float]
-    suffixes: tuple[tuple[str, float], ...]
-    words: Mapping[str, float]
-
-
-def fold(word: str) -> str:
-    """Lower-case, strip accents and apostrophes: SMS writers drop them inconsistently."""
-    decomposed = unicodedata.normalize("NFD", word.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "'’")
-
-
-def _load_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LanguageDataError(f"no language data file {path}") from None
-    if not isinstance(data, dict):
-        raise LanguageDataError(f"{path} must hold a mapping")
-    return data
-
-
-def _strings(data: Mapping[str, Any], key: str, path: Path) -> list[str]:
-    items = data.get(key) or []
-    if isinstance(items, Mapping):
-        items = list(items)
-    bad = [item for item in items if not isinstance(item, str)]
-    if not isinstance(items, list) or bad:
-        # YAML 1.1 reads a bare no/yes/on/off as a boolean: fail loudly, not silently.
-        raise LanguageDataError(f"{path}: {key} must list strings (quote {bad!r})")
-    return items
-
-
-def _folded(data: Mapping[str, Any], key: str, path: Path) -> frozenset[str]:
-    return frozenset(fold(item) for item in _strings(data, key, path))
-
-
-def load_profile(code: str, data_dir: Path = DATA_DIR) -> LanguageProfile:
-    """Load one language's lexical data.
-
-    Raises:
-        LanguageDataError: when ``<code>.yml`` is missing or malformed.
-    """
-    path = data_dir / f"{code}.yml"
-    data = _load_yaml(path)
-    if data.get("code") != code:
-        raise LanguageDataError(f"{path}: code must be {code!r}")
-    words: dict[str, float] = {}
-    for word in _strings(data, "weak", path):
-        words[fold(word)] = _WEAK
-    for word in _strings(data, "strong", path):  # strong wins where a word is listed twice
-        words[fold(word)] = _STRONG
-    if not words:
-        raise LanguageDataError(f"{path}: no strong or weak words")
-    suffixes = sorted(
-        (
-            (str(s).lower().replace("’", "'"), float(w))
-            for s, w in (data.get("suffixes") or {}).items()
-        ),
-        key=lambda item: -len(item[0]),  # the longest ending decides ("ciones" over "cion")
-    )
-    return LanguageProfile(
-        code=code,
-        names=_folded(data, "names", path),
-        cues_before=_folded(data, "cues_before", path),
-        cues_after=_folded(data, "cues_after", path),
-        negations=_folded(data, "negations", path),
-        asking=_folded(data, "asking", path),
-        chars={str(c): float(w) for c, w in (data.get("chars") or {}).items()},
-        suffixes=tuple(suffixes),
-        words=words,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,10 +136,10 @@ class LanguageDetector:
         self.default = default
         self._profiles = {code: load_profile(code, data_dir) for code in codes}
         common_path = data_dir / "common.yml"
-        common = _load_yaml(common_path)
-        self._neutral = _folded(common, "neutral", common_path)
-        phrases = sorted(_strings(common, "places", common_path), key=len, reverse=True)
-        exact = [re.escape(p) for p in _strings(common, "places_exact", common_path)]
+        common = load_yaml(common_path)
+        self._neutral = folded(common, "neutral", common_path)
+        phrases = sorted(strings(common, "places", common_path), key=len, reverse=True)
+        exact = [re.escape(p) for p in strings(common, "places_exact", common_path)]
         self._places = re.compile(
             r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.IGNORECASE
         )
@@ -224,8 +150,8 @@ class LanguageDetector:
         self._negations = frozenset().union(*(p.negations for p in self._profiles.values()))
         self._asking = frozenset().union(*(p.asking for p in self._profiles.values()))
         self._known = frozenset().union(self._neutral, *(p.words for p in self._profiles.values()))
-        self._lingua = _build_lingua(codes)
-        self._langdetect = _build_langdetect(codes)
+        self._lingua = build_lingua(codes)
+        self._langdetect = build_langdetect(codes)
         evidence = self._evidence
         self._cached = functools.lru_cache(maxsize=cache_size)(evidence) if cache_size else evidence
 
@@ -410,7 +336,7 @@ class LanguageDetector:
             return self.languages[0], 1.0
         z = dict(scores)
         ranked = sorted(z.values(), reverse=True)
-        one_sided = ranked[1] == 0.0 and ranked[0] >= _STRONG
+        one_sided = ranked[1] == 0.0 and ranked[0] >= STRONG
         if not one_sided and ranked[0] - ranked[1] < _FAST_MARGIN:
             # The words are not decisive: let the statistical models vote. Both are unreliable
             # on one or two words, so their vote grows with the letters they get to see.
@@ -418,12 +344,12 @@ class LanguageDetector:
             letters = sum(c.isalpha() for c in model_text)
             clip = min(_LINGUA_CLIP_MAX, _LINGUA_CLIP_PER_LETTER * letters)
             if self._lingua is not None and letters:
-                for code, prob in _lingua_probabilities(self._lingua, model_text).items():
+                for code, prob in lingua_probabilities(self._lingua, model_text).items():
                     p = min(max(prob, 1e-9), 1.0 - 1e-9)
                     z[code] += max(-clip, min(clip, math.log(p / (1.0 - p))))
             ranked = sorted(z.values(), reverse=True)
             if ranked[0] - ranked[1] < _CLOSE_MARGIN and self._langdetect is not None:
-                vote = _langdetect_vote(self._langdetect, model_text)
+                vote = langdetect_vote(self._langdetect, model_text)
                 if vote is not None:
                     z[vote] += _LANGDETECT_VOTE
         best = max(z, key=lambda code: z[code])
@@ -452,58 +378,3 @@ def _char_weight(raw: str, profile: LanguageProfile) -> float:
 def _acronym(raw: str) -> bool:
     # "FHA", "HOA", "MLS": short all-caps tokens name things, they are not words.
     return 2 <= len(raw) <= 5 and raw.isupper()
-
-
-def _build_lingua(codes: Sequence[str]) -> Any:
-    if len(codes) < 2:
-        return None
-    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
-
-    try:
-        langs = [Language.from_iso_code_639_1(IsoCode639_1.from_str(c)) for c in codes]
-    except ValueError:
-        raise LanguageDataError(f"lingua has no model for one of {codes}") from None
-    # Preloaded so the first messages after start are as fast as the rest.
-    return LanguageDetectorBuilder.from_languages(*langs).with_preloaded_language_models().build()
-
-
-def _lingua_probabilities(detector: Any, text: str) -> dict[str, float]:
-    return {
-        c.language.iso_code_639_1.name.lower(): float(c.value)
-        for c in detector.compute_language_confidence_values(text)
-    }
-
-
-def _build_langdetect(codes: Sequence[str]) -> Any:
-    """A langdetect factory holding only the configured languages' profiles.
-
-    Loading only these profiles restricts langdetect exactly like picking the configured
-    languages among its probabilities, and is ~15x faster (its inner loop is per language).
-    """
-    if len(codes) < 2:
-        return None
-    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-
-    profiles = []
-    for code in codes:
-        path = Path(PROFILES_DIRECTORY) / code
-        if not path.is_file():
-            return None  # langdetect is an extra vote; a language it lacks just skips it
-        profiles.append(path.read_text(encoding="utf-8"))
-    factory = DetectorFactory()
-    factory.load_json_profile(profiles)
-    factory.seed = 0  # deterministic, without touching the process-wide DetectorFactory
-    return factory
-
-
-def _langdetect_vote(factory: Any, text: str) -> str | None:
-    from langdetect.lang_detect_exception import LangDetectException
-
-    if not text:
-        return None
-    detector = factory.create()
-    detector.append(text)
-    try:
-        return str(detector.detect())
-    except LangDetectException:
-        return None  # no features in the text: no vote

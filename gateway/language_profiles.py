@@ -1,0 +1,100 @@
+"""Per-language lexical data (`gateway/language_data/<code>.yml`) for `gateway.language`."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gateway.language_models import LanguageDataError
+
+DATA_DIR = Path(__file__).with_name("language_data")
+STRONG = 2.0  # one function word ("the", "que") is good evidence on its own
+WEAK = 1.0  # shorthand ("q", "bd", "u") counts, but less
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageProfile:
+    """Lexical data for one language, loaded from ``language_data/<code>.yml``."""
+
+    code: str
+    names: frozenset[str]
+    cues_before: frozenset[str]
+    cues_after: frozenset[str]
+    negations: frozenset[str]
+    asking: frozenset[str]
+    chars: Mapping[str, float]
+    suffixes: tuple[tuple[str, float], ...]
+    words: Mapping[str, float]
+
+
+def fold(word: str) -> str:
+    """Lower-case, strip accents and apostrophes: SMS writers drop them inconsistently."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "'’")
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LanguageDataError(f"no language data file {path}") from None
+    if not isinstance(data, dict):
+        raise LanguageDataError(f"{path} must hold a mapping")
+    return data
+
+
+def strings(data: Mapping[str, Any], key: str, path: Path) -> list[str]:
+    items = data.get(key) or []
+    if isinstance(items, Mapping):
+        items = list(items)
+    bad = [item for item in items if not isinstance(item, str)]
+    if not isinstance(items, list) or bad:
+        # YAML 1.1 reads a bare no/yes/on/off as a boolean: fail loudly, not silently.
+        raise LanguageDataError(f"{path}: {key} must list strings (quote {bad!r})")
+    return items
+
+
+def folded(data: Mapping[str, Any], key: str, path: Path) -> frozenset[str]:
+    return frozenset(fold(item) for item in strings(data, key, path))
+
+
+def load_profile(code: str, data_dir: Path = DATA_DIR) -> LanguageProfile:
+    """Load one language's lexical data.
+
+    Raises:
+        LanguageDataError: when ``<code>.yml`` is missing or malformed.
+    """
+    path = data_dir / f"{code}.yml"
+    data = load_yaml(path)
+    if data.get("code") != code:
+        raise LanguageDataError(f"{path}: code must be {code!r}")
+    words: dict[str, float] = {}
+    for word in strings(data, "weak", path):
+        words[fold(word)] = WEAK
+    for word in strings(data, "strong", path):  # strong wins where a word is listed twice
+        words[fold(word)] = STRONG
+    if not words:
+        raise LanguageDataError(f"{path}: no strong or weak words")
+    suffixes = sorted(
+        (
+            (str(s).lower().replace("’", "'"), float(w))
+            for s, w in (data.get("suffixes") or {}).items()
+        ),
+        key=lambda item: -len(item[0]),  # the longest ending decides ("ciones" over "cion")
+    )
+    return LanguageProfile(
+        code=code,
+        names=folded(data, "names", path),
+        cues_before=folded(data, "cues_before", path),
+        cues_after=folded(data, "cues_after", path),
+        negations=folded(data, "negations", path),
+        asking=folded(data, "asking", path),
+        chars={str(c): float(w) for c, w in (data.get("chars") or {}).items()},
+        suffixes=tuple(suffixes),
+        words=words,
+    )
