@@ -75,7 +75,8 @@ class Handoff:
 
         Returns:
             The name to show the lead: the owning agent's first name for a returning lead,
-            otherwise the neutral "one of our agents" in the lead's language.
+            the offered agent's first name when one agent was alerted, otherwise the neutral
+            "an agent" in the lead's language.
         """
         now = self.services.clock()
         data = payload.get("lead") or {}
@@ -100,8 +101,10 @@ class Handoff:
         if owner is not None:
             await self.offer(session, lead, conversation, [owner], rule="owner", attempt=1)
             return owner.name.split()[0]
-        await self.next_round(session, lead, conversation, attempt=1)
-        return fallback
+        chosen = await self.next_round(session, lead, conversation, attempt=1)
+        # One agent offered (single mode): the prospect is told who will follow up; with
+        # several alerted at once nobody is named until one accepts.
+        return chosen[0].name.split()[0] if len(chosen) == 1 else fallback
 
     async def on_lead_message(
         self, session: AsyncSession, *, lead: Lead, conversation: Conversation, message: Message
@@ -142,8 +145,11 @@ class Handoff:
 
     async def next_round(
         self, session: AsyncSession, lead: Lead, conversation: Conversation, *, attempt: int
-    ) -> None:
-        """Offer the lead to the next eligible agent(s), or escalate when the ladder says so."""
+    ) -> list[Agent]:
+        """Offer the lead to the next eligible agent(s), or escalate when the ladder says so.
+
+        Returns the agents offered the lead (none when it escalated instead).
+        """
         now = self.services.clock()
         agents = await hs.active_agents(session)
         tried = await hs.round_assignments(session, conversation.id)
@@ -165,8 +171,9 @@ class Handoff:
             rule = decision.rule if fanout == 1 else f"first_to_claim:{decision.rule}"
             chosen = [agents[k] for k in decision.agents]
             await self.offer(session, lead, conversation, chosen, rule=rule, attempt=attempt)
-            return
+            return chosen
         await self.unclaimed(session, lead, conversation, steps, attempt=attempt, tried=tried)
+        return []
 
     async def offer(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -46,6 +47,16 @@ def bot_sender(lead: Lead) -> str:
     never continues another person's conversation held in Rasa's tracker store."""
     created = lead.created_at
     return f"{lead.id}-{int(created.timestamp()) if created else 0}"
+
+
+_SENTENCE_START = re.compile(r"(^|[.!?¡¿]\s*)\{agent_name\}")
+
+
+def fill_agent_name(text: str, name: str) -> str:
+    """Put the agent's name into a bot text; a neutral phrase that opens a sentence is
+    capitalised ("An agent from our team…")."""
+    text = _SENTENCE_START.sub(lambda m: m.group(1) + name[:1].upper() + name[1:], text)
+    return text.replace("{agent_name}", name)
 
 
 class Pipeline:
@@ -362,7 +373,7 @@ class Pipeline:
                     session,
                     channel=msg.channel,
                     address=msg.address,
-                    text=text.replace("{agent_name}", agent_name or fallback),
+                    text=fill_agent_name(text, agent_name or fallback),
                     author="bot",
                     lead_id=lead_id,
                     conversation_id=conv.id,

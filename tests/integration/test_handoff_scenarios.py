@@ -17,7 +17,7 @@ async def test_spanish_lead_accepted_in_time_then_messages_flow(tmp_path: Path) 
         name = await h.handoff_lead(lead, intent="buy", location="Coral Gables", budget_max=550000,
                                     budget_min=400000, financing="preapproved", name="María",
                                     language="es", score=82, timeline_text="3 meses")
-        assert name == "uno de nuestros agentes"
+        assert name == "Ana"  # the one agent alerted is named to the prospect
         alert = h.to_agent("ana")[0]
         assert alert.startswith("Nuevo cliente"), alert
         for part in ("María", "ES", "comprar", "Coral Gables", "$400k–$550k", "3 meses",
