@@ -17,7 +17,7 @@ from gateway import escalation as esc
 from gateway import handoff_store as hs
 from gateway.agent_commands import parse_command
 from gateway.messages import Inbound
-from gateway.models import Agent, Assignment, AuditEvent, Conversation, Lead, Message
+from gateway.models import Agent, Assignment, AuditEvent, Conversation, Lead, Message, Timer
 from gateway.store import audit
 
 if TYPE_CHECKING:
@@ -75,8 +75,22 @@ async def accept(hf: Handoff, session: AsyncSession, agent: Agent, code: str | N
         a = await _pool_claim(hf, session, agent, code)
         if a is None:
             return
-    # Cancel this offer's timers before deciding: the same lock order as a firing timer
-    # (timer row, then assignment row), so the two never deadlock on PostgreSQL.
+    # One lock order everywhere, as a firing timer takes them: the timer rows of every open
+    # offer of this conversation (in id order), then the conversation row. Simultaneous
+    # accepts (first-to-claim, pool) and a deadline firing at that moment then queue up
+    # instead of deadlocking on PostgreSQL. SQLite serialises writers anyway.
+    offers = select(Assignment.id).where(
+        Assignment.conversation_id == a.conversation_id, Assignment.status == "offered"
+    )
+    await session.execute(
+        select(Timer.id)
+        .where(Timer.assignment_id.in_(offers), Timer.status == "pending")
+        .order_by(Timer.id)
+        .with_for_update()
+    )
+    await session.execute(
+        select(Conversation.id).where(Conversation.id == a.conversation_id).with_for_update()
+    )
     await hf.timers.cancel(session, assignment_id=a.id)
     if not await hs.transition(
         session, Assignment, a.id, where={"status": "offered"}, status="accepted", decided_at=now

@@ -93,7 +93,9 @@ class Timers:
         timer_id: int | None = None,
     ) -> list[int]:
         """Cancel pending timers matching all given filters; returns their ids."""
-        q = select(Timer.id).where(Timer.status == "pending")
+        # Rows are locked in id order (as `fire_batch` does): two multi-row updates over the
+        # same timers then cannot deadlock on PostgreSQL.
+        q = select(Timer.id).where(Timer.status == "pending").order_by(Timer.id).with_for_update()
         if lead_id is not None:
             q = q.where(Timer.lead_id == lead_id)
         if kinds:
@@ -210,9 +212,10 @@ class Timers:
             async with self.store.transaction() as session:
                 rows = (
                     await session.execute(
-                        select(Timer.id, Timer.due_at).where(
-                            Timer.id.in_(ids), Timer.status == "pending"
-                        )
+                        select(Timer.id, Timer.due_at)
+                        .where(Timer.id.in_(ids), Timer.status == "pending")
+                        .order_by(Timer.id)
+                        .with_for_update()
                     )
                 ).all()
                 due = []
