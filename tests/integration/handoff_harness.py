@@ -30,6 +30,7 @@ from gateway.settings import Settings
 from gateway.store import Store, current_conversation
 from gateway.templates import Templates
 from gateway.timers import Timers
+from tests.conftest import shared_redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
 # Monday 23 Nov 2026, 10:00 in Miami (business hours).
@@ -226,7 +227,7 @@ async def harness(tmp_path: Path, *, now: datetime = MONDAY_10AM, telegram: bool
     channels: dict[str, Any] = {"sms": sms, "whatsapp": sms}
     if telegram:
         channels["telegram"] = tg
-    async with connect_redis(os.environ.get("TEST_REDIS_URL", ""), tmp_path / "redis") as redis:
+    async with connect_redis(shared_redis_url(), tmp_path / "redis") as redis:
         await redis.flushdb()
         timers = Timers(redis, store, clock=clock, lease_seconds=5)
         settings = Settings(env="test", var_dir=tmp_path, public_url="https://pronto.example",

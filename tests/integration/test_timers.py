@@ -18,6 +18,7 @@ from gateway.models import AuditEvent, Timer
 from gateway.redis_conn import connect_redis
 from gateway.store import Store, audit
 from gateway.timers import Timers
+from tests.conftest import shared_redis_url
 from tests.integration.handoff_harness import Clock, reset_database
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -66,7 +67,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
         await reset_database(url)
     await migrate(url)
     engine = make_engine(url)
-    async with connect_redis(os.environ.get("TEST_REDIS_URL", ""), tmp_path / "r") as redis:
+    async with connect_redis(shared_redis_url(), tmp_path / "r") as redis:
         await redis.flushdb()
         yield Env(Store(make_sessionmaker(engine)), redis, Clock(NOW))
     await engine.dispose()
