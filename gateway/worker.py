@@ -85,9 +85,9 @@ class Worker:
         try:
             await self._stop.wait()
         finally:
+            self._stop.set()
             for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+                await _cancel(t)
             await self._release_all()
             log.info("worker %s stopped", self.id)
 
@@ -99,7 +99,7 @@ class Worker:
 
     async def _balance_loop(self) -> None:
         interval = self.lease_ms / 3000
-        while True:
+        while not self._stop.is_set():
             try:
                 await self._balance()
             except Exception:
@@ -130,8 +130,7 @@ class Worker:
     async def _drop(self, p: int) -> None:
         task = self._owned.pop(p, None)
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await _cancel(task)
         await self.redis.eval(_RELEASE, 1, self._lease_key(p), self.id)
 
     async def _release_all(self) -> None:
@@ -144,7 +143,9 @@ class Worker:
     async def _consume(self, p: int) -> None:
         for event in await self.queue.claim_abandoned(p, self.id):
             await self._dispatch(event)
-        while True:
+        # The flag as well as cancellation: redis-py can swallow a cancel that lands inside a
+        # blocking read, and the loop must still end.
+        while not self._stop.is_set() and p in self._owned:
             for event in await self.queue.read(p, self.id, block_ms=200):
                 await self._dispatch(event)
 
@@ -193,7 +194,7 @@ class Worker:
     # -- timers ------------------------------------------------------------------------------
 
     async def _timer_loop(self) -> None:
-        while True:
+        while not self._stop.is_set():
             try:
                 await self.timers.run_due(self.id)
             except Exception:
@@ -220,3 +221,20 @@ class Worker:
             if not progressed:
                 break
         return handled
+
+
+async def _cancel(task: asyncio.Task[None], attempts: int = 20) -> None:
+    """Cancel a task and wait until it has really ended.
+
+    A cancellation delivered inside some redis-py calls can be swallowed; cancelling again
+    (bounded) makes shutdown finish instead of hanging on the task.
+    """
+    for _ in range(attempts):
+        if task.done():
+            break
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)
+    if task.done() and not task.cancelled():
+        task.exception()  # retrieved: a failure at shutdown is not "never retrieved"
+    elif not task.done():
+        log.error("task %s did not stop", task.get_name())
