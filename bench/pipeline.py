@@ -54,7 +54,7 @@ async def main() -> None:
     rasa_url = args.rasa
     fake_rasa = None
     if args.start_rasa:
-        from tests.e2e.conftest import RealRasa
+        from tests.rasa_server import RealRasa
 
         print("starting the action server and Rasa (model load takes 30-60 s)...", flush=True)
         real = await asyncio.to_thread(RealRasa, Path(tempfile.mkdtemp()))

@@ -264,3 +264,28 @@ def _detector() -> Any:
 
         _DETECTOR = LanguageDetector()
     return _DETECTOR
+
+
+# -- the real Rasa (end-to-end and browser tests) ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def real_rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The action server (running) and a way to start Rasa servers with the trained model."""
+    from tests.rasa_server import MODEL, RASA, RealRasa
+
+    if not MODEL.exists() or not RASA.exists():
+        pytest.fail(f"{MODEL} or {RASA} missing: run `make train` (make test does it first)")
+    rr = RealRasa(tmp_path_factory.mktemp("rasa-logs"))
+    try:
+        yield rr
+    finally:
+        rr.close()
+
+
+@pytest.fixture(scope="session")
+def rasa_url(real_rasa: Any) -> str:
+    """URL of a Rasa server with the trained model, shared by the whole session."""
+    port = free_port()
+    real_rasa.start_rasa(port)
+    return f"http://127.0.0.1:{port}"

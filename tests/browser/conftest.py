@@ -1,21 +1,18 @@
 """Browser tests: headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, and the
 real trained Rasa model for the conversation test.
 
-The Rasa server is started with an endpoints file naming this session's own action server:
-bot/endpoints.yml names 127.0.0.1:5055, which is whatever else happens to run there.
+The Rasa server is the session's (tests/conftest.py `rasa_url`), which reaches this session's
+own action server.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.conftest import free_port
-from tests.e2e.conftest import MODEL, RASA, RealRasa, _wait_http
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()
@@ -47,47 +44,7 @@ async def browser() -> AsyncIterator[Any]:
             await b.close()
 
 
-class _OwnActionsRasa(RealRasa):
-    def start_rasa(self, port: int) -> Any:
-        endpoints = self.log_dir / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "{self.actions_url}/webhook"\n')
-        proc = self._spawn(
-            f"rasa-{port}",
-            [
-                str(RASA),
-                "run",
-                "--enable-api",
-                "--model",
-                str(MODEL),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                "bot/credentials.yml",
-                "--port",
-                str(port),
-                "--interface",
-                "127.0.0.1",
-            ],
-            self._env(),
-        )
-        _wait_http(
-            f"http://127.0.0.1:{port}/status",
-            300,
-            self.log_dir / f"rasa-{port}.log",
-            need_model=True,
-        )
-        return proc
-
-
 @pytest.fixture(scope="session")
-def browser_rasa_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Rasa server with the trained model and its own action server, for this session."""
-    if not MODEL.exists() or not RASA.exists():
-        pytest.fail(f"{MODEL} or {RASA} missing: run `make train` (make test does it first)")
-    rr = _OwnActionsRasa(tmp_path_factory.mktemp("browser-rasa"))
-    try:
-        port = free_port()
-        rr.start_rasa(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        rr.close()
+def browser_rasa_url(rasa_url: str) -> str:
+    """The session's real Rasa (shared with the end-to-end tests)."""
+    return rasa_url
