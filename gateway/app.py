@@ -197,8 +197,17 @@ async def webhook(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     await adapter.verify(request)
     enqueue = _enqueuer(request.app[SERVICES].queue)
-    for inbound in await adapter.parse(request):
-        await enqueue(inbound)
+    inbounds = await adapter.parse(request)
+    try:
+        for inbound in inbounds:
+            await enqueue(inbound)
+    except Exception:
+        # Not queued: the provider will redeliver, and an adapter that remembers what it saw
+        # must not drop that redelivery as a duplicate.
+        forget = getattr(adapter, "forget", None)
+        if forget is not None:
+            await forget(inbounds)
+        raise
     return adapter.webhook_response()
 
 

@@ -18,7 +18,7 @@ from gateway import handoff_store as hs
 from gateway.agent_commands import parse_command
 from gateway.messages import Inbound
 from gateway.models import Agent, Assignment, AuditEvent, Conversation, Lead, Message, Timer
-from gateway.store import audit
+from gateway.store import after_commit, audit
 
 if TYPE_CHECKING:
     from gateway.handoff import Handoff
@@ -137,6 +137,7 @@ async def accept(hf: Handoff, session: AsyncSession, agent: Agent, code: str | N
     await hf.tell_agent(session, agent, "agent_accepted", code=a.code)
     await _forward_waiting(hf, session, agent, lead, conv, a.code)
     await hf.send_lead(session, lead, conv, "lead_agent_intro", agent_name=agent.name.split()[0])
+    _show_agent(hf, session, lead, agent.name.split()[0])
     last_in = hs.aware(conv.last_lead_message_at)
     if last_in is not None and last_in >= offered_at:
         # The prospect wrote while waiting: the reply clock starts now.
@@ -289,6 +290,21 @@ async def release(
     await hf.timers.cancel(session, lead_id=lead.id, kinds=(esc.REPLY_LAPSE,))
     audit(session, f"assignment.{status}", lead_id=lead.id, agent_id=agent.id, at=now,
           conversation_id=conv.id)
+    _show_agent(hf, session, lead, None)
+
+
+def _show_agent(hf: Handoff, session: AsyncSession, lead: Lead, name: str | None) -> None:
+    """Channels that show who is answering (the web chat header) learn it after commit."""
+    adapter = hf.services.channels.get(lead.last_channel or "")
+    set_agent = getattr(adapter, "set_agent", None)
+    if set_agent is None or not lead.last_address:
+        return
+    address = lead.last_address
+
+    async def show() -> None:
+        await set_agent(address, name)
+
+    after_commit(session, show)
 
 
 async def done(hf: Handoff, session: AsyncSession, agent: Agent, code: str) -> None:

@@ -119,3 +119,34 @@ async def test_foreign_origin_is_refused(make_stack: Any) -> None:
             assert exc.status == 403
         else:
             raise AssertionError("foreign origin accepted")
+
+
+async def test_widget_shows_the_agent_who_accepts(make_stack: Any) -> None:
+    import re
+    from datetime import UTC, datetime
+
+    from tests.integration.handoff_harness import Clock
+
+    agents = {"+13055550101": "Ana", "+13055550102": "Luis", "+13055550103": "James",
+              "+13055550104": "Emily"}  # config/agents.yml
+    clock = Clock(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))  # Monday 10:00 in Miami
+    async with make_stack(clock=clock) as stack:
+        ws, _ = await hello(stack)
+        await frames_until(ws, lambda f: f["type"] == "ready")
+        await ws.send_json({"type": "message", "id": "e2e-msg-0009", "text": "agente por favor"})
+        await frames_until(ws, team)
+
+        async def alerted() -> bool:
+            return any(s.to in agents for s in stack.twilio.sent)
+        await wait_until(alerted, what="an agent alert")
+        alert = next(s for s in stack.twilio.sent if s.to in agents)
+        code = re.search(r"\b(\d{4})\b", alert.body)
+        assert code, alert.body
+        await stack.sms(f"aceptar {code.group(1)}", phone=alert.to)
+        frames = await frames_until(ws, lambda f: f["type"] == "agent")
+        name = frames[-1]["name"]
+        assert name == agents[alert.to]  # the first name of the agent who accepted
+        # The prospect is also told who is helping (before or after the header update).
+        if not any(team(f) and name in f["text"] for f in frames):
+            frames = await frames_until(ws, lambda f: team(f) and name in f["text"])
+        await ws.close()
