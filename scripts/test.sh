@@ -99,7 +99,8 @@ else
 fi
 
 # 3. Lint and types (house style: ruff, mypy --strict on gateway/).
-run_part lint script bash -c '.venv/bin/ruff check gateway actions tests bench && .venv/bin/mypy'
+run_part lint script bash -c '.venv/bin/ruff check gateway actions tests bench && .venv/bin/mypy \
+  && .venv/bin/mypy --strict --python-version 3.10 --python-executable .venv-rasa/bin/python actions'
 
 # 4. The gateway suite, last.
 if [ -n "${TEST_DATABASE_URL:-}" ]; then echo "TEST_DATABASE_URL is set: SQL tests also run on it"; fi
