@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -14,18 +13,21 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from gateway import metrics
+from gateway.admin import add_admin_routes
 from gateway.bot_client import BotClient
 from gateway.channels import Channel, StatusChannel, build_channels
 from gateway.db import make_engine, make_sessionmaker, migrate
 from gateway.errors import BadRequest, BadSignature, ConfigError, ProntoError
+from gateway.handoff import Handoff, load_handoff_config, sync_agents
 from gateway.language import LanguageDetector
 from gateway.messages import Inbound, utcnow
+from gateway.outbound import Outbox
 from gateway.pipeline import Pipeline
 from gateway.queue import InboundQueue
 from gateway.redis_conn import connect_redis
 from gateway.services import Services
 from gateway.settings import Settings
-from gateway.store import Store, update_status
+from gateway.store import Store, audit, mark_opted_out, update_status
 from gateway.templates import Templates
 from gateway.timers import Clock, Timers
 from gateway.worker import Worker
@@ -121,8 +123,6 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
-    from gateway.admin import add_admin_routes
-
     add_admin_routes(app)
     for adapter in adapters.values():
         routes = getattr(adapter, "routes", None)
@@ -136,7 +136,6 @@ class _services:
 
     def __init__(self, settings: Settings, clock: Clock, language: LanguageDetector | None):
         self.settings, self.clock, self.language = settings, clock, language
-        self._stack: list[Any] = []
 
     async def __aenter__(self) -> Services:
         s = self.settings
@@ -152,8 +151,6 @@ class _services:
         self.http = aiohttp.ClientSession()
         templates = Templates.load(s.templates_path, s.languages)
         detector = self.language or LanguageDetector(s.languages, s.default_language)
-        from gateway.outbound import Outbox
-
         outbox = Outbox(store, {})
         services = Services(
             settings=s, store=store, redis=redis, queue=queue, timers=timers, outbox=outbox,
@@ -172,7 +169,6 @@ class _services:
 async def _start_handoff(services: Services) -> None:
     # The outbox must see the adapters chosen at start.
     services.outbox.channels = services.channels
-    from gateway.handoff import Handoff, load_handoff_config, sync_agents
 
     config = load_handoff_config(services.settings)
     async with services.store.transaction() as session:
@@ -217,8 +213,6 @@ async def status_webhook(request: web.Request) -> web.StreamResponse:
     if not isinstance(adapter, StatusChannel):
         raise web.HTTPNotFound()
     services = request.app[SERVICES]
-    from gateway.store import audit, mark_opted_out
-
     for update in await adapter.parse_status(request):
         async with services.store.transaction() as session:
             msg = await update_status(
