@@ -37,7 +37,7 @@ nlu-eval: $(RVENV)/.installed
 	@$(RVENV)/bin/python scripts/nlu_eval.py
 
 run: setup $(MODEL)
-	@$(VENV)/bin/python -m gateway.devstack
+	@$(VENV)/bin/python -m gateway.dev.devstack
 
 test: setup $(MODEL)
 	@scripts/test.sh

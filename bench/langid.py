@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gateway.language import LanguageDetector  # noqa: E402
+from gateway.domain.language.detector import LanguageDetector  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 LANGUAGES = ("en", "es")

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gateway.app import create_app  # noqa: E402
-from gateway.settings import load_settings  # noqa: E402
+from gateway.config.settings import load_settings  # noqa: E402
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, free_port, sign  # noqa: E402
 from tests.fakes.rasa import FakeRasa  # noqa: E402
 from tests.fakes.twilio_api import FakeTwilio  # noqa: E402

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from gateway.models import Agent, Assignment, AuditEvent, Conversation, Lead, Message
+from gateway.store.models import Agent, Assignment, AuditEvent, Conversation, Lead, Message
 
 COOKIE = "pronto_admin"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

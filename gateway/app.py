@@ -14,22 +14,22 @@ from sqlalchemy import text
 
 from gateway import metrics
 from gateway.admin import add_admin_routes
-from gateway.bot_client import BotClient
 from gateway.channels import Channel, StatusChannel, build_channels
-from gateway.db import make_engine, make_sessionmaker, migrate
+from gateway.config.settings import Settings
+from gateway.config.templates import Templates
+from gateway.domain.language.detector import LanguageDetector
 from gateway.errors import BadRequest, BadSignature, ConfigError, ProntoError
-from gateway.handoff import Handoff, load_handoff_config, sync_agents
-from gateway.language import LanguageDetector
+from gateway.handoff.engine import Handoff, load_handoff_config, sync_agents
+from gateway.infra.bot_client import BotClient
+from gateway.infra.outbound import Outbox
+from gateway.infra.queue import InboundQueue
+from gateway.infra.redis import connect_redis
+from gateway.infra.timers import Clock, Timers
 from gateway.messages import Inbound, utcnow
-from gateway.outbound import Outbox
 from gateway.pipeline import Pipeline
-from gateway.queue import InboundQueue
-from gateway.redis_conn import connect_redis
 from gateway.services import Services
-from gateway.settings import Settings
-from gateway.store import Store, audit, mark_opted_out, update_status
-from gateway.templates import Templates
-from gateway.timers import Clock, Timers
+from gateway.store.db import make_engine, make_sessionmaker, migrate
+from gateway.store.leads import Store, audit, mark_opted_out, update_status
 from gateway.worker import Worker
 
 log = logging.getLogger(__name__)

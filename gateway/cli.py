@@ -35,14 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "detect-language":
             return detect_language(sys.stdin, sys.stdout, args.previous)
-        from gateway.settings import load_settings
+        from gateway.config.settings import load_settings
 
         settings = load_settings()
         if args.cmd == "serve":
             return serve(settings)
         if args.cmd == "worker":
             return asyncio.run(worker(settings, burst=args.burst))
-        from gateway.simulate import simulate
+        from gateway.dev.simulate import simulate
 
         return asyncio.run(simulate(settings, args.phone, args.channel, args.url, args.wait))
     except ConfigError as exc:
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def detect_language(stdin: TextIO, stdout: TextIO, previous: str | None) -> int:
     """Read lines, print the language of each; each answer becomes the next `previous`."""
-    from gateway.language import LanguageDetector
+    from gateway.domain.language.detector import LanguageDetector
 
     detector = LanguageDetector()
     if previous is not None and previous not in detector.languages:
@@ -72,7 +72,7 @@ def serve(settings: object) -> int:
     from aiohttp import web
 
     from gateway.app import check_startup, create_app
-    from gateway.settings import Settings
+    from gateway.config.settings import Settings
 
     assert isinstance(settings, Settings)
     check_startup(settings)
@@ -86,7 +86,7 @@ def serve(settings: object) -> int:
 async def worker(settings: object, *, burst: bool) -> int:
     """A worker process: no HTTP, the same pipeline."""
     from gateway.app import PIPELINE, SERVICES, create_app
-    from gateway.settings import Settings
+    from gateway.config.settings import Settings
     from gateway.worker import Worker
 
     assert isinstance(settings, Settings)

@@ -18,15 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
-from gateway.bot_client import BotReply
-from gateway.compliance import Keyword, keyword, keyword_language
+from gateway.domain.compliance import Keyword, keyword, keyword_language
+from gateway.domain.phones import to_e164
 from gateway.errors import BotUnavailable
+from gateway.infra.bot_client import BotReply
+from gateway.infra.queue import Event
 from gateway.messages import Inbound
-from gateway.models import Identity, Lead, Message, Timer
-from gateway.phones import to_e164
-from gateway.queue import Event
 from gateway.services import Services
-from gateway.store import (
+from gateway.store.leads import (
     after_commit,
     audit,
     current_conversation,
@@ -36,6 +35,7 @@ from gateway.store import (
     mark_opted_out,
     pending_bot_messages,
 )
+from gateway.store.models import Identity, Lead, Message, Timer
 
 log = logging.getLogger(__name__)
 BOT_RETRY = "bot_retry"

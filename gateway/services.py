@@ -9,21 +9,21 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.bot_client import BotClient
 from gateway.channels.base import Channel
-from gateway.language import LanguageDetector
+from gateway.config.settings import Settings
+from gateway.config.templates import Templates
+from gateway.domain.language.detector import LanguageDetector
+from gateway.infra.bot_client import BotClient
+from gateway.infra.outbound import Outbox
+from gateway.infra.queue import InboundQueue
+from gateway.infra.timers import Clock, Timers
 from gateway.messages import Inbound
-from gateway.models import Agent, Conversation, Lead, Message
-from gateway.outbound import Outbox
-from gateway.queue import InboundQueue
-from gateway.settings import Settings
-from gateway.store import Store
-from gateway.templates import Templates
-from gateway.timers import Clock, Timers
+from gateway.store.leads import Store
+from gateway.store.models import Agent, Conversation, Lead, Message
 
 
 class HandoffService(Protocol):
-    """What the pipeline asks of the handoff engine (implemented in `gateway.handoff`)."""
+    """What the pipeline asks of the handoff engine (implemented in `gateway.handoff.engine`)."""
 
     async def begin(
         self,

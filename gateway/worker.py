@@ -18,8 +18,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from gateway import metrics
-from gateway.queue import Event, InboundQueue
-from gateway.timers import Timers
+from gateway.infra.queue import Event, InboundQueue
+from gateway.infra.timers import Timers
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Event], Awaitable[None]]

@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from gateway.settings import Settings, load_settings
+from gateway.config.settings import Settings, load_settings
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -260,7 +260,7 @@ def _detector() -> Any:
     # The detector loads its models once per test session.
     global _DETECTOR
     if _DETECTOR is None:
-        from gateway.language import LanguageDetector
+        from gateway.domain.language.detector import LanguageDetector
 
         _DETECTOR = LanguageDetector()
     return _DETECTOR

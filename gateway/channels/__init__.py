@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.channels.base import Channel, StatusChannel
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 
 __all__ = ["Channel", "StatusChannel", "build_channels"]
 

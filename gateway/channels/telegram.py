@@ -45,9 +45,9 @@ from gateway.channels.telegram_limits import (
     SeenUpdates,
     split_text,
 )
+from gateway.config.settings import Settings
 from gateway.errors import BadRequest, BadSignature, ConfigError, ProviderRejected, RateLimited
 from gateway.messages import TELEGRAM, Button, Inbound, Outbound, SendResult
-from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
 

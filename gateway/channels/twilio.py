@@ -17,10 +17,10 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from gateway.config.settings import Settings
+from gateway.domain.phones import to_e164
 from gateway.errors import BadRequest, BadSignature, ProviderRejected, RateLimited
 from gateway.messages import SMS, WHATSAPP, Inbound, Outbound, SendResult, StatusUpdate
-from gateway.phones import to_e164
-from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
 

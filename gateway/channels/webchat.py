@@ -51,9 +51,9 @@ from gateway.channels.webchat_session import (
     clean_contact,
     origin_ok,
 )
+from gateway.config.settings import Settings
 from gateway.errors import BadSignature, ConfigError
 from gateway.messages import WEBCHAT, Inbound, Outbound, SendResult
-from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
 

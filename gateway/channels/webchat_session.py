@@ -12,8 +12,8 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
+from gateway.config.settings import Settings
 from gateway.errors import ConfigError
-from gateway.settings import Settings
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 """Session ids and client message ids: URL-safe, 8 to 64 characters."""

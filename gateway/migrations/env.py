@@ -10,7 +10,7 @@ from alembic import context
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gateway.models import Base
+from gateway.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

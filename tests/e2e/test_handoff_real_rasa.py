@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from gateway.models import AuditEvent
+from gateway.store.models import AuditEvent
 from tests.conftest import FROM_NUMBER
 from tests.integration.handoff_harness import Clock
 

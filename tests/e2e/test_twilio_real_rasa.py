@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from gateway.models import Lead, Message
+from gateway.store.models import Lead, Message
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e

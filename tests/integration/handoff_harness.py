@@ -17,19 +17,19 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.db import make_engine, make_sessionmaker, migrate
-from gateway.handoff import Handoff
-from gateway.handoff_config import HandoffConfig, build_handoff_config
-from gateway.handoff_store import sync_agents
+from gateway.config.handoff import HandoffConfig, build_handoff_config
+from gateway.config.settings import Settings
+from gateway.config.templates import Templates
+from gateway.handoff.engine import Handoff
+from gateway.infra.outbound import Outbox
+from gateway.infra.queue import InboundQueue
+from gateway.infra.redis import connect_redis
+from gateway.infra.timers import Timers
 from gateway.messages import Inbound, Outbound, SendResult
-from gateway.models import Agent, AuditEvent, Conversation, Identity, Lead, Message
-from gateway.outbound import Outbox
-from gateway.queue import InboundQueue
-from gateway.redis_conn import connect_redis
-from gateway.settings import Settings
-from gateway.store import Store, current_conversation
-from gateway.templates import Templates
-from gateway.timers import Timers
+from gateway.store.db import make_engine, make_sessionmaker, migrate
+from gateway.store.handoff import sync_agents
+from gateway.store.leads import Store, current_conversation
+from gateway.store.models import Agent, AuditEvent, Conversation, Identity, Lead, Message
 from tests.conftest import shared_redis_url
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from gateway.models import Assignment, AuditEvent, Timer
+from gateway.store.models import Assignment, AuditEvent, Timer
 from tests.integration.handoff_harness import MONDAY_8PM, PHONES, harness
 
 LEAD = "+13055550999"
@@ -243,7 +243,7 @@ async def test_agent_commands_help_leads_and_telegram(tmp_path: Path) -> None:
         async with h.store.maker() as s:
             from sqlalchemy import select
 
-            from gateway.models import Message
+            from gateway.store.models import Message
             pid = (await s.execute(select(Message.provider_id).where(
                 Message.id == thread.message_id))).scalar()
         await h.agent_sends("ana", "Hola, soy Ana", channel="telegram", reply_to=pid)

@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gateway.db import migrate
-from gateway.models import Base
+from gateway.store.db import migrate
+from gateway.store.models import Base
 
 
 async def test_migrations_match_models(database_url: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from gateway.models import Message
+from gateway.store.models import Message
 from tests.conftest import wait_until
 from tests.fakes.telegram_api import FakeTelegram
 

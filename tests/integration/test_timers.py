@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db import make_engine, make_sessionmaker, migrate
-from gateway.models import AuditEvent, Timer
-from gateway.redis_conn import connect_redis
-from gateway.store import Store, audit
-from gateway.timers import Timers
+from gateway.infra.redis import connect_redis
+from gateway.infra.timers import Timers
+from gateway.store.db import make_engine, make_sessionmaker, migrate
+from gateway.store.leads import Store, audit
+from gateway.store.models import AuditEvent, Timer
 from tests.conftest import shared_redis_url
 from tests.integration.handoff_harness import Clock, reset_database
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from gateway.models import AuditEvent, Identity, Lead, Message
+from gateway.store.models import AuditEvent, Identity, Lead, Message
 from tests.conftest import FROM_NUMBER, WHATSAPP_FROM, wait_until
 from tests.fakes.rasa import FakeRasa
 

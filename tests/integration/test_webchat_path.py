@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
-from gateway.models import Lead, Message
+from gateway.store.models import Lead, Message
 from tests.conftest import wait_until
 
 

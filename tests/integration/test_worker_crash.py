@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.models import Message
+from gateway.store.models import Message
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, wait_until
 from tests.fakes.rasa import FakeRasa
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.agent_commands import Command, parse_command
+from gateway.domain.agent_commands import Command, parse_command
 
 
 @pytest.mark.parametrize(

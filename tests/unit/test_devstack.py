@@ -19,9 +19,9 @@ import pytest
 from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
-from gateway import devstack
-from gateway.settings import Settings
-from gateway.supervisor import Component, ComponentFailed, Supervisor, supervise
+from gateway.config.settings import Settings
+from gateway.dev import devstack
+from gateway.dev.supervisor import Component, ComponentFailed, Supervisor, supervise
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -268,7 +268,7 @@ def test_sigint_stops_children_even_stubborn_ones(tmp_path: Path) -> None:
     driver = textwrap.dedent(f"""
         import asyncio, os, sys
         from pathlib import Path
-        from gateway import supervisor as s
+        from gateway.dev import supervisor as s
         s.STOP_GRACE_SECONDS = 1.0
         sup = s.Supervisor(Path({str(tmp_path)!r}) / "logs", Path.cwd(), dict(os.environ),
                            sys.stdout)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway import escalation as esc
-from gateway.schedule import WeeklySchedule, parse_days, parse_span
+from gateway.domain import escalation as esc
+from gateway.domain.schedule import WeeklySchedule, parse_days, parse_span
 
 T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 LADDER = esc.AcceptLadder(timedelta(minutes=5), True, 2, True)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.config.handoff import load_handoff_config
+from gateway.config.settings import Settings
 from gateway.errors import ConfigError
-from gateway.handoff_config import load_handoff_config
-from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

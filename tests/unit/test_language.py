@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from gateway.language import DATA_DIR, LanguageDataError, LanguageDecision, LanguageDetector
+from gateway.domain.language.detector import (
+    DATA_DIR,
+    LanguageDataError,
+    LanguageDecision,
+    LanguageDetector,
+)
 
 
 @pytest.fixture(scope="module")

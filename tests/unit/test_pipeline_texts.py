@@ -1,6 +1,6 @@
 """Pure helpers of the pipeline."""
 
-from gateway.compliance import Keyword, keyword, keyword_language
+from gateway.domain.compliance import Keyword, keyword, keyword_language
 from gateway.pipeline import fill_agent_name
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from gateway.routing import AgentLoad, AgentProfile, LeadFacts, area_matches, route
-from gateway.schedule import WeeklySchedule
+from gateway.domain.routing import AgentLoad, AgentProfile, LeadFacts, area_matches, route
+from gateway.domain.schedule import WeeklySchedule
 
 TZ = "America/New_York"
 HOURS = WeeklySchedule.parse(TZ, {"mon-fri": "09:00-18:00"})

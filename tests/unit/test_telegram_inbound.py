@@ -12,9 +12,9 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from gateway.channels.telegram import TelegramChannel
+from gateway.config.settings import Settings
 from gateway.errors import BadRequest, BadSignature
 from gateway.messages import Inbound
-from gateway.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
 
 SECRET = "s3cret-token_ABC"

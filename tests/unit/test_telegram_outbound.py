@@ -10,9 +10,9 @@ import pytest
 from pydantic import SecretStr
 
 from gateway.channels.telegram import Pacer, TelegramChannel, split_text
+from gateway.config.settings import Settings
 from gateway.errors import ProviderRejected, RateLimited
 from gateway.messages import Button, Outbound
-from gateway.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
 
 

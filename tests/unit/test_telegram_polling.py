@@ -8,9 +8,9 @@ import pytest
 from pydantic import SecretStr
 
 from gateway.channels.telegram import TelegramChannel
+from gateway.config.settings import Settings
 from gateway.errors import ConfigError
 from gateway.messages import Inbound
-from gateway.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
 
 

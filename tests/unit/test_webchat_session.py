@@ -11,8 +11,8 @@ from gateway.channels.webchat_session import (
     clean_contact,
     origin_ok,
 )
+from gateway.config.settings import Settings, WebchatConfig
 from gateway.errors import ConfigError
-from gateway.settings import Settings, WebchatConfig
 
 
 def test_token_round_trip_and_randomness() -> None:

@@ -16,9 +16,9 @@ from redis.asyncio import Redis
 
 from gateway.channels.webchat import WebchatChannel
 from gateway.channels.webchat_session import SessionTokens
+from gateway.config.settings import Settings, WebchatConfig
 from gateway.errors import BadSignature
 from gateway.messages import Button, Inbound, Outbound
-from gateway.settings import Settings, WebchatConfig
 
 SECRET = "unit-test-session-secret"
 SITE = "https://www.gables-realty.com"

@@ -3,8 +3,8 @@
 Decisions come from the pure modules (`routing`, `escalation`, `agent_commands`); this module
 reads SQL, applies those decisions with conditional UPDATEs (so racing workers end in exactly
 one outcome), queues messages through the outbox (sent after commit) and schedules timers.
-Agent commands live in `gateway.handoff_agent`, the ladders' timer handlers in
-`gateway.handoff_timers`.
+Agent commands live in `gateway.handoff.agent`, the ladders' timer handlers in
+`gateway.handoff.timers`.
 """
 
 from __future__ import annotations
@@ -17,17 +17,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import escalation as esc
-from gateway import handoff_agent, handoff_timers
-from gateway import handoff_store as hs
-from gateway.handoff_config import AgentConfig, HandoffConfig, load_handoff_config
-from gateway.handoff_store import sync_agents
-from gateway.lead_summary import summarize
+from gateway.config.handoff import AgentConfig, HandoffConfig, load_handoff_config
+from gateway.domain import escalation as esc
+from gateway.domain.lead_summary import summarize
+from gateway.domain.routing import LeadFacts, route
+from gateway.handoff import agent as handoff_agent
+from gateway.handoff import timers as handoff_timers
+from gateway.infra.timers import Timers
 from gateway.messages import Button, Inbound
-from gateway.models import Agent, Assignment, Conversation, Lead, Message
-from gateway.routing import LeadFacts, route
-from gateway.store import audit
-from gateway.timers import Timers
+from gateway.store import handoff as hs
+from gateway.store.handoff import sync_agents
+from gateway.store.leads import audit
+from gateway.store.models import Agent, Assignment, Conversation, Lead, Message
 
 if TYPE_CHECKING:
     from gateway.services import Services
@@ -376,7 +377,7 @@ class Handoff:
         return next(iter(self.config.team.teams), None)
 
     async def _has_pending(self, session: AsyncSession, lead_id: int, kind: str) -> bool:
-        from gateway.models import Timer
+        from gateway.store.models import Timer
 
         q = select(Timer.id).where(
             Timer.lead_id == lead_id, Timer.kind == kind, Timer.status == "pending"

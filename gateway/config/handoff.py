@@ -18,10 +18,10 @@ import phonenumbers
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from gateway.config.settings import Settings, load_yaml
+from gateway.domain.routing import AgentProfile
+from gateway.domain.schedule import WeeklySchedule, parse_days, parse_span
 from gateway.errors import ConfigError
-from gateway.routing import AgentProfile
-from gateway.schedule import WeeklySchedule, parse_days, parse_span
-from gateway.settings import Settings, load_yaml
 
 Spans = dict[str, str | list[str]]
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")

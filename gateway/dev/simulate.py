@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 from twilio.request_validator import RequestValidator
 
-from gateway.settings import Settings
+from gateway.config.settings import Settings
 
 
 async def simulate(

@@ -2,7 +2,7 @@
 
 A handler first re-checks state with a conditional UPDATE (offered → expired) or a guard
 (the agent still owns the lead and has not answered), so a timer that lost a race to an accept
-or a reply does nothing. The ladder's decisions come from `gateway.escalation`.
+or a reply does nothing. The ladder's decisions come from `gateway.domain.escalation`.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import escalation as esc
-from gateway import handoff_store as hs
-from gateway.handoff_agent import release
-from gateway.models import Agent, Assignment, Conversation, Lead, Timer
-from gateway.store import audit
+from gateway.domain import escalation as esc
+from gateway.handoff.agent import release
+from gateway.store import handoff as hs
+from gateway.store.leads import audit
+from gateway.store.models import Agent, Assignment, Conversation, Lead, Timer
 
 if TYPE_CHECKING:
-    from gateway.handoff import Handoff
+    from gateway.handoff.engine import Handoff
 
 
 async def on_accept_half(hf: Handoff, session: AsyncSession, timer: Timer) -> None:

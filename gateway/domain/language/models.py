@@ -1,5 +1,5 @@
-"""Statistical language models behind `gateway.language`: lingua and langdetect, restricted
-to the configured languages and deterministic. They only vote when the lexical evidence is
+"""Statistical language models behind the detector: lingua and langdetect, restricted to
+the configured languages and deterministic. They only vote when the lexical evidence is
 inconclusive."""
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.handoff_config import HandoffConfig
-from gateway.models import Agent, Assignment, Conversation, Lead, Message
-from gateway.routing import AgentLoad
-from gateway.store import audit
+from gateway.config.handoff import HandoffConfig
+from gateway.domain.routing import AgentLoad
+from gateway.store.leads import audit
+from gateway.store.models import Agent, Assignment, Conversation, Lead, Message
 
 
 async def sync_agents(session: AsyncSession, config: HandoffConfig) -> dict[str, int]:

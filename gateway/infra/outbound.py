@@ -19,8 +19,8 @@ from gateway import metrics
 from gateway.channels.base import Channel
 from gateway.errors import ChannelError, ProviderRejected, RateLimited
 from gateway.messages import Button, Outbound, utcnow
-from gateway.models import Message
-from gateway.store import Store, after_commit, audit, mark_opted_out
+from gateway.store.leads import Store, after_commit, audit, mark_opted_out
+from gateway.store.models import Message
 
 log = logging.getLogger(__name__)
 

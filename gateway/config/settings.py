@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from gateway.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository (gateway/config/settings.py)
 
 
 class WebchatConfig(BaseModel):
@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     webchat: WebchatConfig = Field(default_factory=WebchatConfig)
     handoff: dict[str, Any] = Field(default_factory=dict)
     """The `handoff:` section of pronto.yml (routing, SLAs, business hours), validated by
-    `gateway.handoff_config`."""
+    `gateway.config.handoff`."""
 
     @field_validator("public_url", "rasa_url", "twilio_api_url", "telegram_api_url")
     @classmethod

@@ -8,7 +8,7 @@ How a message is decided:
 
 1. Explicit requests win ("Can we continue in English?", "¿hablas español?", "I don't
    speak Spanish"): a language name next to a request cue, or negated.
-2. Lexical evidence from per-language data in ``gateway/language_data/<code>.yml``
+2. Lexical evidence from per-language data in ``gateway/domain/language/data/<code>.yml``
    (function words, SMS shorthand, characters such as "ñ" or "¿", word endings), after
    dropping what is evidence for no language: numbers, prices, emails, URLs, emoji,
    acronyms, place names and the shared words in ``common.yml``.
@@ -29,14 +29,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.language_models import (
+from gateway.domain.language.models import (
     LanguageDataError,
     build_langdetect,
     build_lingua,
     langdetect_vote,
     lingua_probabilities,
 )
-from gateway.language_profiles import (
+from gateway.domain.language.profiles import (
     DATA_DIR,
     STRONG,
     LanguageProfile,
@@ -109,7 +109,7 @@ class LanguageDetector:
     """Decides the answer language for each message. Build once and reuse.
 
     Args:
-        languages: Configured language codes; each needs ``language_data/<code>.yml``.
+        languages: Configured language codes; each needs ``data/<code>.yml``.
         default: Answer language for a new lead when neither the message nor the channel
             gives one.
         data_dir: Where the lexical data lives (tests and new languages).

@@ -13,22 +13,22 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import escalation as esc
-from gateway import handoff_store as hs
-from gateway.agent_commands import parse_command
+from gateway.domain import escalation as esc
+from gateway.domain.agent_commands import parse_command
 from gateway.messages import Inbound
-from gateway.models import Agent, Assignment, AuditEvent, Conversation, Lead, Message, Timer
-from gateway.store import after_commit, audit
+from gateway.store import handoff as hs
+from gateway.store.leads import after_commit, audit
+from gateway.store.models import Agent, Assignment, AuditEvent, Conversation, Lead, Message, Timer
 
 if TYPE_CHECKING:
-    from gateway.handoff import Handoff
+    from gateway.handoff.engine import Handoff
 
 
 async def handle(
     hf: Handoff, session: AsyncSession, agent: Agent, inbound: Inbound, message: Message
 ) -> None:
     """Run one agent message (SMS text, Telegram text, reply or button press)."""
-    from gateway.handoff import REPLY_CHANNEL
+    from gateway.handoff.engine import REPLY_CHANNEL
 
     session.info[REPLY_CHANNEL] = (agent.id, inbound.channel)
     cmd = parse_command(inbound.text)

@@ -1,4 +1,4 @@
-"""Per-language lexical data (`gateway/language_data/<code>.yml`) for `gateway.language`."""
+"""Per-language lexical data (`data/<code>.yml` beside this file) for the detector."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from typing import Any
 
 import yaml
 
-from gateway.language_models import LanguageDataError
+from gateway.domain.language.models import LanguageDataError
 
-DATA_DIR = Path(__file__).with_name("language_data")
+DATA_DIR = Path(__file__).with_name("data")
 STRONG = 2.0  # one function word ("the", "que") is good evidence on its own
 WEAK = 1.0  # shorthand ("q", "bd", "u") counts, but less
 
 
 @dataclass(frozen=True, slots=True)
 class LanguageProfile:
-    """Lexical data for one language, loaded from ``language_data/<code>.yml``."""
+    """Lexical data for one language, loaded from ``data/<code>.yml``."""
 
     code: str
     names: frozenset[str]

@@ -1,5 +1,5 @@
 """A small process supervisor: start components in stages, wait for their health URLs, watch
-them, and stop them in reverse order. Generic on purpose (`gateway.devstack` feeds it Pronto's
+them, and stop them in reverse order. Generic on purpose (`gateway.dev.devstack` feeds it Pronto's
 components; tests feed it a trivial HTTP server).
 """
 

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
 from gateway.messages import utcnow
-from gateway.models import Timer
-from gateway.store import Store, after_commit
+from gateway.store.leads import Store, after_commit
+from gateway.store.models import Timer
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gateway.config.settings import load_yaml
 from gateway.errors import ConfigError
-from gateway.settings import load_yaml
 
 REQUIRED = ("ack", "stop_confirm", "start_confirm", "help", "handoff_fallback_name")
 

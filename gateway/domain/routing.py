@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from gateway.schedule import WeeklySchedule
+from gateway.domain.schedule import WeeklySchedule
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

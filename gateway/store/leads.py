@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.messages import Inbound, utcnow
-from gateway.models import Agent, AuditEvent, Conversation, Identity, Lead, Message
+from gateway.store.models import Agent, AuditEvent, Conversation, Identity, Lead, Message
 
 log = logging.getLogger(__name__)
 AfterCommit = Callable[[], Awaitable[None]]
