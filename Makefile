@@ -50,6 +50,7 @@ bench: setup $(MODEL)
 lint: setup
 	@$(VENV)/bin/ruff check gateway actions tests bench
 	@$(VENV)/bin/mypy
+	@$(VENV)/bin/lint-imports
 	@$(VENV)/bin/mypy --strict --python-version 3.10 --python-executable $(RVENV)/bin/python actions
 
 clean:

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
+from gateway.keys import SERVICES, SETTINGS
 from gateway.store.models import Agent, Assignment, AuditEvent, Conversation, Lead, Message
 
 COOKIE = "pronto_admin"
@@ -31,8 +32,6 @@ async def _to_dashboard(request: web.Request) -> web.StreamResponse:
 
 def _guard(handler: Handler) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
-        from gateway.app import SETTINGS
-
         expected = request.app[SETTINGS].admin_token.get_secret_value()
         given = (
             request.query.get("token")
@@ -52,8 +51,6 @@ def _guard(handler: Handler) -> Handler:
 
 
 def _maker(request: web.Request) -> Any:
-    from gateway.app import SERVICES
-
     return request.app[SERVICES].store.maker
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from gateway import metrics
 from gateway.admin import add_admin_routes
 from gateway.channels import Channel, StatusChannel, build_channels
+from gateway.channels.base import ChannelContext, Forgets, HasRoutes
 from gateway.config.settings import Settings
 from gateway.config.templates import Templates
 from gateway.domain.language.detector import LanguageDetector
@@ -25,6 +26,7 @@ from gateway.infra.outbound import Outbox
 from gateway.infra.queue import InboundQueue
 from gateway.infra.redis import connect_redis
 from gateway.infra.timers import Clock, Timers
+from gateway.keys import ADAPTERS, PIPELINE, SERVICES, SETTINGS, WORKER
 from gateway.messages import Inbound, utcnow
 from gateway.pipeline import Pipeline
 from gateway.services import Services
@@ -34,11 +36,6 @@ from gateway.worker import Worker
 
 log = logging.getLogger(__name__)
 
-SETTINGS = web.AppKey("settings", Settings)
-SERVICES = web.AppKey("services", Services)
-ADAPTERS = web.AppKey("adapters", dict)
-PIPELINE = web.AppKey("pipeline", Pipeline)
-WORKER = web.AppKey("worker", Worker)
 Enqueue = Callable[[Inbound], Awaitable[None]]
 
 
@@ -91,12 +88,9 @@ def create_app(
         async with _services(settings, clock, language) as services:
             services.channels = {c: a for a in adapters.values() for c in a.channels}
             enqueue = _enqueuer(services.queue)
+            context = ChannelContext(enqueue=enqueue, redis=services.redis)
             for adapter in adapters.values():
-                if hasattr(adapter, "bind"):
-                    adapter.bind(enqueue)
-                if hasattr(adapter, "attach"):
-                    adapter.attach(services)
-                await adapter.start()
+                await adapter.start(context)
             await _start_handoff(services)
             pipeline = Pipeline(services)
             app[SERVICES], app[PIPELINE] = services, pipeline
@@ -125,9 +119,8 @@ def create_app(
     app.router.add_get("/metrics", metrics_view)
     add_admin_routes(app)
     for adapter in adapters.values():
-        routes = getattr(adapter, "routes", None)
-        if routes is not None:
-            app.router.add_routes(routes())
+        if isinstance(adapter, HasRoutes):
+            app.router.add_routes(adapter.routes())
     return app
 
 
@@ -200,9 +193,8 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     except Exception:
         # Not queued: the provider will redeliver, and an adapter that remembers what it saw
         # must not drop that redelivery as a duplicate.
-        forget = getattr(adapter, "forget", None)
-        if forget is not None:
-            await forget(inbounds)
+        if isinstance(adapter, Forgets):
+            await adapter.forget(inbounds)
         raise
     return adapter.webhook_response()
 

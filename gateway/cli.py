@@ -85,8 +85,9 @@ def serve(settings: object) -> int:
 
 async def worker(settings: object, *, burst: bool) -> int:
     """A worker process: no HTTP, the same pipeline."""
-    from gateway.app import PIPELINE, SERVICES, create_app
+    from gateway.app import create_app
     from gateway.config.settings import Settings
+    from gateway.keys import PIPELINE, SERVICES
     from gateway.worker import Worker
 
     assert isinstance(settings, Settings)

@@ -18,11 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
+from gateway.channels.base import ShowsLanguage, ShowsTyping
 from gateway.domain.compliance import Keyword, keyword, keyword_language
 from gateway.domain.phones import to_e164
 from gateway.errors import BotUnavailable
 from gateway.infra.bot_client import BotReply
 from gateway.infra.queue import Event
+from gateway.infra.timers import has_pending
 from gateway.messages import Inbound
 from gateway.services import Services
 from gateway.store.leads import (
@@ -160,10 +162,9 @@ class Pipeline:
 
     def _default_language(self, inbound: Inbound) -> str:
         numbers = self.s.settings.numbers
-        if inbound.to:
-            for key in (inbound.to, to_e164(inbound.to) or ""):
-                if key in numbers:
-                    return numbers[key]
+        # Adapters hand over `to` already normalised (E.164 for phone channels).
+        if inbound.to and inbound.to in numbers:
+            return numbers[inbound.to]
         return numbers.get(inbound.channel, self.s.settings.default_language)
 
     def _language(
@@ -197,8 +198,8 @@ class Pipeline:
                 )
         msg.language = lead.language
         adapter = self.s.channels.get(inbound.channel)
-        set_language = getattr(adapter, "set_language", None)
-        if set_language is not None:
+        if isinstance(adapter, ShowsLanguage):
+            set_language = adapter.set_language
             lang, address = lead.language, inbound.address
             after_commit(session, lambda: set_language(address, lang))
 
@@ -267,9 +268,9 @@ class Pipeline:
 
     async def _ask_bot(self, lead: Lead, msg: Message, *, budget: bool) -> bool:
         settings = self.s.settings
-        typing = getattr(self.s.channels.get(msg.channel), "typing", None)
-        if typing is not None:
-            await typing(msg.address)
+        adapter = self.s.channels.get(msg.channel)
+        if isinstance(adapter, ShowsTyping):
+            await adapter.typing(msg.address)
         metadata = {"language": msg.language or lead.language, "channel": msg.channel}
         started = asyncio.get_running_loop().time()
         call = asyncio.ensure_future(
@@ -318,12 +319,7 @@ class Pipeline:
 
     async def _schedule_retry(self, lead_id: int) -> None:
         async with self.s.store.transaction() as session:
-            existing = await session.scalar(
-                select(Timer.id).where(
-                    Timer.lead_id == lead_id, Timer.kind == BOT_RETRY, Timer.status == "pending"
-                )
-            )
-            if existing is not None:
+            if await has_pending(session, lead_id, BOT_RETRY):
                 return
             attempts = int(await self.s.redis.incr(f"pronto:bot-retries:{lead_id}"))
             await self.s.redis.expire(f"pronto:bot-retries:{lead_id}", 3600)

@@ -98,9 +98,9 @@ else
   skip_part stories "scripts/test_stories.sh does not exist yet"
 fi
 
-# 3. Lint and types (house style: ruff, mypy --strict on gateway/).
+# 3. Lint, types and the layering contract (house style: ruff, mypy --strict, import-linter).
 run_part lint script bash -c '.venv/bin/ruff check gateway actions tests bench && .venv/bin/mypy \
-  && .venv/bin/mypy --strict --python-version 3.10 --python-executable .venv-rasa/bin/python actions'
+  && .venv/bin/lint-imports && .venv/bin/mypy --strict --python-version 3.10 --python-executable .venv-rasa/bin/python actions'
 
 # 4. The gateway suite, last.
 if [ -n "${TEST_DATABASE_URL:-}" ]; then echo "TEST_DATABASE_URL is set: SQL tests also run on it"; fi

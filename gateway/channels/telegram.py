@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -37,6 +37,7 @@ from telegram.error import (
     TelegramError,
 )
 
+from gateway.channels.base import ChannelContext, Enqueue
 from gateway.channels.telegram_limits import (
     MAX_TEXT_UNITS,
     FloodAwareRequest,
@@ -52,7 +53,6 @@ from gateway.messages import TELEGRAM, Button, Inbound, Outbound, SendResult
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Enqueue = Callable[[Inbound], Awaitable[None]]
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_API_URL = "https://api.telegram.org"
@@ -129,14 +129,6 @@ class TelegramChannel:
         self._enqueue: Enqueue | None = None
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-
-    def bind(self, enqueue: Enqueue) -> None:
-        """Give the adapter the queue's append function (used by polling mode)."""
-        self._enqueue = enqueue
-
-    def attach(self, services: Any) -> None:
-        """Record seen update ids in the gateway's Redis too (shared, kept on restart)."""
-        self._seen.use_redis(services.redis)
 
     # -- inbound -----------------------------------------------------------------------------
 
@@ -274,8 +266,17 @@ class TelegramChannel:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Open the bot client; start polling, or register the webhook on an https URL."""
+    async def start(self, context: ChannelContext | None = None) -> None:
+        """Open the bot client; start polling, or register the webhook on an https URL.
+
+        Args:
+            context: The queue's append function (polling mode needs it) and the gateway's
+                Redis, where seen update ids are recorded too (shared, kept on restart).
+        """
+        if context is not None:
+            self._enqueue = context.enqueue
+            if context.redis is not None:
+                self._seen.use_redis(context.redis)
         s = self._settings
         if not s.telegram_enabled:
             raise ConfigError("telegram channel started without TELEGRAM_BOT_TOKEN")
@@ -290,7 +291,7 @@ class TelegramChannel:
             await self._bot.initialize()  # getMe: fails fast on a wrong token
             if s.telegram_polling:
                 if self._enqueue is None:
-                    raise ConfigError("telegram polling needs bind(enqueue) before start()")
+                    raise ConfigError("telegram polling needs start(ChannelContext(enqueue))")
                 await self._bot.delete_webhook()
                 self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
             elif s.public_url.startswith("https://"):

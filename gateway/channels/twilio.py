@@ -17,6 +17,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from gateway.channels.base import ChannelContext
 from gateway.config.settings import Settings
 from gateway.domain.phones import to_e164
 from gateway.errors import BadRequest, BadSignature, ProviderRejected, RateLimited
@@ -100,7 +101,9 @@ class TwilioChannel:
                 provider_id=sid,
                 address=address,
                 text=params.get("Body", ""),
-                to=params.get("To", ""),
+                # Our number, normalised like the sender's, so per-number defaults match
+                # whatever form the provider used ("whatsapp:+1...", "+1...").
+                to=to_e164(params.get("To", "")) or params.get("To", ""),
                 media=media,
                 profile_name=params.get("ProfileName") or None,
                 raw=params,
@@ -131,7 +134,7 @@ class TwilioChannel:
 
     # -- outbound --------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, context: ChannelContext | None = None) -> None:
         """Create the async twilio client when credentials are configured."""
         if not self.settings.twilio_enabled:
             log.info("twilio: no credentials, outbound SMS/WhatsApp go to the dry-run outbox")

@@ -35,7 +35,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from aiohttp import WSMsgType, web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway.channels.base import ChannelContext, Enqueue
 from gateway.channels.webchat_session import (
     SESSION_ID,
     SessionTokens,
@@ -57,7 +58,6 @@ from gateway.messages import WEBCHAT, Inbound, Outbound, SendResult
 
 log = logging.getLogger(__name__)
 
-Enqueue = Callable[[Inbound], Awaitable[None]]
 STATIC = Path(__file__).resolve().parent.parent / "static"
 EVENTS = "pronto:webchat:events"
 HISTORY_MAX = 500  # frames kept per session
@@ -111,14 +111,6 @@ class WebchatChannel:
 
     # -- wiring ------------------------------------------------------------------------------
 
-    def bind(self, enqueue: Enqueue) -> None:
-        """Give the adapter the queue's append function."""
-        self._enqueue = enqueue
-
-    def attach(self, services: Any) -> None:
-        """Take the shared Redis client from the gateway's services."""
-        self._redis = services.redis
-
     def routes(self) -> list[web.RouteDef]:
         """`/chat/ws`, `/chat/widget.js`, `/chat/demo`."""
         return [
@@ -127,8 +119,16 @@ class WebchatChannel:
             web.get("/chat/demo", self.demo),
         ]
 
-    async def start(self) -> None:
-        """Start the wake-up listener that pushes new frames to this process's sockets."""
+    async def start(self, context: ChannelContext | None = None) -> None:
+        """Start the wake-up listener that pushes new frames to this process's sockets.
+
+        Args:
+            context: The queue's append function and the shared Redis client (either may
+                have been given to the constructor instead, as tests do).
+        """
+        if context is not None:
+            self._enqueue = context.enqueue
+            self._redis = context.redis or self._redis
         self._require_redis()
         self._stopping = False
         self._listener = asyncio.create_task(self._listen(), name="webchat-listen")

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from gateway.domain.phones import to_e164
 from gateway.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (gateway/config/settings.py)
@@ -87,6 +88,13 @@ class Settings(BaseSettings):
     handoff: dict[str, Any] = Field(default_factory=dict)
     """The `handoff:` section of pronto.yml (routing, SLAs, business hours), validated by
     `gateway.config.handoff`."""
+
+    @field_validator("numbers")
+    @classmethod
+    def _numbers_e164(cls, value: dict[str, str]) -> dict[str, str]:
+        # Adapters hand over our number in E.164, so keys written "whatsapp:+1…" or
+        # "(305) 555-0100" are normalised once here; other keys (a channel name) stay as they are.
+        return {(to_e164(k) or k): v for k, v in value.items()}
 
     @field_validator("public_url", "rasa_url", "twilio_api_url", "telegram_api_url")
     @classmethod

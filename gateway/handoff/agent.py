@@ -8,28 +8,26 @@ accepting at the same moment, or an accept racing the deadline, end in exactly o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.channels.base import ShowsAgent
 from gateway.domain import escalation as esc
 from gateway.domain.agent_commands import parse_command
+from gateway.handoff.ports import HandoffPort
 from gateway.messages import Inbound
 from gateway.store import handoff as hs
 from gateway.store.leads import after_commit, audit
 from gateway.store.models import Agent, Assignment, AuditEvent, Conversation, Lead, Message, Timer
 
-if TYPE_CHECKING:
-    from gateway.handoff.engine import Handoff
+REPLY_CHANNEL = "pronto_handoff_reply_channel"
+"""session.info key: (agent id, channel) the current agent command came from."""
 
 
 async def handle(
-    hf: Handoff, session: AsyncSession, agent: Agent, inbound: Inbound, message: Message
+    hf: HandoffPort, session: AsyncSession, agent: Agent, inbound: Inbound, message: Message
 ) -> None:
     """Run one agent message (SMS text, Telegram text, reply or button press)."""
-    from gateway.handoff.engine import REPLY_CHANNEL
-
     session.info[REPLY_CHANNEL] = (agent.id, inbound.channel)
     cmd = parse_command(inbound.text)
     if inbound.reply_to and cmd.kind == "reply":
@@ -67,7 +65,7 @@ async def handle(
         await hf.tell_agent(session, agent, "agent_help")
 
 
-async def accept(hf: Handoff, session: AsyncSession, agent: Agent, code: str | None) -> None:
+async def accept(hf: HandoffPort, session: AsyncSession, agent: Agent, code: str | None) -> None:
     """Take an offered (or pooled) lead; exactly one agent and one outcome win."""
     now = hf.services.clock()
     a = await hs.offered_to(session, agent.id, code)
@@ -151,7 +149,7 @@ WAITING_FORWARD_MAX = 5
 
 
 async def _forward_waiting(
-    hf: Handoff, session: AsyncSession, agent: Agent, lead: Lead, conv: Conversation, code: str
+    hf: HandoffPort, session: AsyncSession, agent: Agent, lead: Lead, conv: Conversation, code: str
 ) -> None:
     """Relay what the prospect wrote while the offer waited (the newest few), so the agent
     who accepts starts with the whole request, not just the alert. The audit trail says which
@@ -191,7 +189,7 @@ async def _forward_waiting(
 
 
 async def _pool_claim(
-    hf: Handoff, session: AsyncSession, agent: Agent, code: str | None
+    hf: HandoffPort, session: AsyncSession, agent: Agent, code: str | None
 ) -> Assignment | None:
     """An assignment for a claim on a pooled lead, or None after telling the agent why not."""
     if code is None:
@@ -230,7 +228,9 @@ async def _pool_claim(
     return None
 
 
-async def pass_offer(hf: Handoff, session: AsyncSession, agent: Agent, code: str | None) -> None:
+async def pass_offer(
+    hf: HandoffPort, session: AsyncSession, agent: Agent, code: str | None
+) -> None:
     """Decline an offer; the ladder moves to the next agent at once."""
     now = hf.services.clock()
     a = await hs.offered_to(session, agent.id, code)
@@ -253,7 +253,7 @@ async def pass_offer(hf: Handoff, session: AsyncSession, agent: Agent, code: str
 
 
 async def relay(
-    hf: Handoff, session: AsyncSession, agent: Agent, conv: Conversation, text: str,
+    hf: HandoffPort, session: AsyncSession, agent: Agent, conv: Conversation, text: str,
     message: Message,
 ) -> None:
     """Send the agent's text to the lead from the business number; stop the reply clock."""
@@ -278,7 +278,7 @@ async def relay(
 
 
 async def release(
-    hf: Handoff, session: AsyncSession, agent: Agent, conv: Conversation, lead: Lead, *,
+    hf: HandoffPort, session: AsyncSession, agent: Agent, conv: Conversation, lead: Lead, *,
     status: str,
 ) -> None:
     """End the agent's ownership: assignment → `status`, reply-lapse timers cancelled."""
@@ -293,21 +293,20 @@ async def release(
     _show_agent(hf, session, lead, None)
 
 
-def _show_agent(hf: Handoff, session: AsyncSession, lead: Lead, name: str | None) -> None:
+def _show_agent(hf: HandoffPort, session: AsyncSession, lead: Lead, name: str | None) -> None:
     """Channels that show who is answering (the web chat header) learn it after commit."""
     adapter = hf.services.channels.get(lead.last_channel or "")
-    set_agent = getattr(adapter, "set_agent", None)
-    if set_agent is None or not lead.last_address:
+    if not isinstance(adapter, ShowsAgent) or not lead.last_address:
         return
-    address = lead.last_address
+    address, shows = lead.last_address, adapter
 
     async def show() -> None:
-        await set_agent(address, name)
+        await shows.set_agent(address, name)
 
     after_commit(session, show)
 
 
-async def done(hf: Handoff, session: AsyncSession, agent: Agent, code: str) -> None:
+async def done(hf: HandoffPort, session: AsyncSession, agent: Agent, code: str) -> None:
     """DONE <code>: hand the conversation back to the bot; the agent stays the owner of record."""
     owned = await hs.owned_by_code(session, agent.id, code)
     if owned is None:
@@ -324,7 +323,7 @@ async def done(hf: Handoff, session: AsyncSession, agent: Agent, code: str) -> N
     await hf.tell_agent(session, agent, "agent_done", code=code)
 
 
-async def list_leads(hf: Handoff, session: AsyncSession, agent: Agent) -> None:
+async def list_leads(hf: HandoffPort, session: AsyncSession, agent: Agent) -> None:
     """LEADS: the agent's open leads and waiting offers."""
     lines = [f"{code} · {lead.name or f'#{lead.id}'}" for code, lead in
              await hs.owned_list(session, agent.id)]

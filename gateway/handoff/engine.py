@@ -14,7 +14,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.config.handoff import AgentConfig, HandoffConfig, load_handoff_config
@@ -23,7 +22,8 @@ from gateway.domain.lead_summary import summarize
 from gateway.domain.routing import LeadFacts, route
 from gateway.handoff import agent as handoff_agent
 from gateway.handoff import timers as handoff_timers
-from gateway.infra.timers import Timers
+from gateway.handoff.agent import REPLY_CHANNEL
+from gateway.infra.timers import Timers, has_pending
 from gateway.messages import Button, Inbound
 from gateway.store import handoff as hs
 from gateway.store.handoff import sync_agents
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Handoff", "load_handoff_config", "sync_agents"]
 log = logging.getLogger(__name__)
-REPLY_CHANNEL = "pronto_handoff_reply_channel"
-"""session.info key: (agent id, channel) the current agent command came from."""
 _QUALIFICATION_KEYS = (
     "intent", "location", "budget_min", "budget_max", "timeline_days", "timeline_text",
     "financing", "bedrooms", "name", "language", "score",
@@ -129,7 +127,7 @@ class Handoff:
         await self.notify(session, agent, text, lead_id=lead.id, single=True)
         audit(session, "relay.lead_to_agent", lead_id=lead.id, agent_id=agent.id, at=now,
               message_id=message.id)
-        if not await self._has_pending(session, lead.id, esc.REPLY_LAPSE):
+        if not await has_pending(session, lead.id, esc.REPLY_LAPSE):
             ladder = self.reply_ladder(now)
             await self.timers.schedule(
                 session, esc.REPLY_LAPSE, now + ladder.sla, lead_id=lead.id,
@@ -375,11 +373,3 @@ class Handoff:
             if agent is not None and agent.team:
                 return agent.team
         return next(iter(self.config.team.teams), None)
-
-    async def _has_pending(self, session: AsyncSession, lead_id: int, kind: str) -> bool:
-        from gateway.store.models import Timer
-
-        q = select(Timer.id).where(
-            Timer.lead_id == lead_id, Timer.kind == kind, Timer.status == "pending"
-        )
-        return (await session.execute(q.limit(1))).first() is not None

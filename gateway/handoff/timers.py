@@ -7,21 +7,17 @@ or a reply does nothing. The ladder's decisions come from `gateway.domain.escala
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.domain import escalation as esc
 from gateway.handoff.agent import release
+from gateway.handoff.ports import HandoffPort
 from gateway.store import handoff as hs
 from gateway.store.leads import audit
 from gateway.store.models import Agent, Assignment, Conversation, Lead, Timer
 
-if TYPE_CHECKING:
-    from gateway.handoff.engine import Handoff
 
-
-async def on_accept_half(hf: Handoff, session: AsyncSession, timer: Timer) -> None:
+async def on_accept_half(hf: HandoffPort, session: AsyncSession, timer: Timer) -> None:
     a = await session.get(Assignment, timer.assignment_id)
     if a is None or a.status != "offered":
         return
@@ -32,7 +28,7 @@ async def on_accept_half(hf: Handoff, session: AsyncSession, timer: Timer) -> No
           at=hf.services.clock(), assignment_id=a.id)
     await hf.alert(session, agent, lead, a.code, "agent_realert")
 
-async def on_accept_deadline(hf: Handoff, session: AsyncSession, timer: Timer) -> None:
+async def on_accept_deadline(hf: HandoffPort, session: AsyncSession, timer: Timer) -> None:
     now = hf.services.clock()
     a = await session.get(Assignment, timer.assignment_id)
     if a is None or not await hs.transition(
@@ -49,7 +45,7 @@ async def on_accept_deadline(hf: Handoff, session: AsyncSession, timer: Timer) -
     await hf.after_decline(session, a)
 
 
-async def on_reply_lapse(hf: Handoff, session: AsyncSession, timer: Timer) -> None:
+async def on_reply_lapse(hf: HandoffPort, session: AsyncSession, timer: Timer) -> None:
     now = hf.services.clock()
     data = dict(timer.data or {})
     conv = await session.get(Conversation, data.get("conversation_id"))

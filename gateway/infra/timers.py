@@ -29,6 +29,23 @@ Clock = Callable[[], datetime]
 TimerHandler = Callable[[AsyncSession, Timer], Awaitable[None]]
 
 
+async def has_pending(session: AsyncSession, lead_id: int, kind: str) -> bool:
+    """Whether the lead has a pending timer of `kind` (SQL is the source of truth).
+
+    Args:
+        session: The open transaction.
+        lead_id: The lead.
+        kind: Timer kind, e.g. ``"bot_retry"`` or an escalation ladder step.
+
+    Returns:
+        True when at least one such timer is pending.
+    """
+    q = select(Timer.id).where(
+        Timer.lead_id == lead_id, Timer.kind == kind, Timer.status == "pending"
+    )
+    return (await session.execute(q.limit(1))).first() is not None
+
+
 class Timers:
     """Schedule, cancel and fire durable timers."""
 

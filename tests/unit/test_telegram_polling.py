@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from pydantic import SecretStr
 
+from gateway.channels.base import ChannelContext
 from gateway.channels.telegram import TelegramChannel
 from gateway.config.settings import Settings
 from gateway.errors import ConfigError
@@ -38,8 +39,7 @@ async def test_polling_feeds_enqueue_and_dedupes() -> None:
             got.append(inbound)
 
         channel = TelegramChannel(polling_settings(fake), poll_timeout=1)
-        channel.bind(enqueue)
-        await channel.start()
+        await channel.start(ChannelContext(enqueue))
         try:
             assert fake.of("deleteWebhook"), "polling must remove a webhook first"
             first = fake.push_update(fake.message_update(42, "hola"))
@@ -72,8 +72,7 @@ async def test_polling_retries_an_update_whose_enqueue_failed() -> None:
             got.append(inbound)
 
         channel = TelegramChannel(polling_settings(fake), poll_timeout=1)
-        channel.bind(flaky_enqueue)
-        await channel.start()
+        await channel.start(ChannelContext(flaky_enqueue))
         try:
             fake.push_update(fake.message_update(42, "hola"))
             await wait_until(lambda: len(got) == 1, within=8)
