@@ -159,7 +159,7 @@ class Stack:
 
     @property
     def services(self) -> Any:
-        from gateway.app import SERVICES
+        from gateway.keys import SERVICES
 
         return self.app[SERVICES]
 

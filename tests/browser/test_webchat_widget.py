@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway.app import ADAPTERS
+from gateway.keys import ADAPTERS
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -77,7 +77,7 @@ async def test_phone_layout_reconnect_and_contact(make_stack: Any, browser: Any)
         # network lost: the socket drops and cannot come back until the network does
         await context.set_offline(True)
         adapter = stack.app[ADAPTERS]["webchat"]
-        for conns in list(adapter._conns.values()):
+        for conns in list(adapter._sockets.conns.values()):
             for conn in list(conns):
                 await conn.ws.close()
         await page.locator(".st.on").wait_for(timeout=5_000)  # "Reconnecting…"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
+from pytest_aiohttp import AiohttpClient
 from redis.asyncio import Redis
 
 from gateway.channels.telegram import TelegramChannel
@@ -33,9 +33,8 @@ Post = Callable[..., Awaitable[tuple[int, list[Inbound]]]]
 
 
 @pytest.fixture
-async def post() -> AsyncIterator[Callable[[TelegramChannel], Awaitable[Post]]]:
+def post(aiohttp_client: AiohttpClient) -> Callable[[TelegramChannel], Awaitable[Post]]:
     """Serve one adapter behind a route that mimics the core's webhook flow."""
-    clients: list[TestClient[web.Request, web.Application]] = []
 
     async def serve(channel: TelegramChannel) -> Post:
         got: list[Inbound] = []
@@ -53,9 +52,7 @@ async def post() -> AsyncIterator[Callable[[TelegramChannel], Awaitable[Post]]]:
 
         app = web.Application()
         app.router.add_post("/webhooks/telegram", handler)
-        client = TestClient(TestServer(app))
-        await client.start_server()
-        clients.append(client)
+        client = await aiohttp_client(app)  # closed by the fixture
 
         async def send(update: Any, secret: str | None = SECRET) -> tuple[int, list[Inbound]]:
             before = len(got)
@@ -65,9 +62,7 @@ async def post() -> AsyncIterator[Callable[[TelegramChannel], Awaitable[Post]]]:
 
         return send
 
-    yield serve
-    for c in clients:
-        await c.close()
+    return serve
 
 
 async def test_right_secret_is_accepted(post: Any) -> None:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import WSMsgType, web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
+from pytest_aiohttp import AiohttpClient
 from redis.asyncio import Redis
 
 from gateway.channels.webchat import WebchatChannel
@@ -37,6 +38,7 @@ class Harness:
     channel: WebchatChannel
     client: TestClient[web.Request, web.Application]
     redis: Redis
+    serve: AiohttpClient
     queued: list[Inbound] = field(default_factory=list)
 
     async def connect(
@@ -52,10 +54,14 @@ class Harness:
         """A new adapter and app on the same Redis: what a gateway restart looks like."""
         await self.client.close()
         await self.channel.close()
-        return await build(self.redis, self.queued, **webchat)
+        return await build(self.serve, self.redis, self.queued, **webchat)
 
 
-async def build(redis: Redis, queued: list[Inbound], **webchat: Any) -> Harness:
+async def build(
+    serve: AiohttpClient, redis: Redis, queued: list[Inbound], **webchat: Any
+) -> Harness:
+    """An adapter on `redis` behind an app served by `serve` (pytest-aiohttp's client)."""
+
     async def enqueue(inbound: Inbound) -> None:
         queued.append(inbound)
 
@@ -63,9 +69,7 @@ async def build(redis: Redis, queued: list[Inbound], **webchat: Any) -> Harness:
     app = web.Application()
     app.router.add_routes(channel.routes())
     await channel.start()
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    return Harness(channel, client, redis, queued)
+    return Harness(channel, await serve(app), redis, serve, queued)
 
 
 @pytest.fixture
@@ -76,9 +80,22 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
     await client.aclose()
 
 
+Make = Callable[..., Awaitable[Harness]]
+
+
 @pytest.fixture
-async def h(redis: Redis) -> AsyncIterator[Harness]:
-    harness = await build(redis, [])
+def make(aiohttp_client: AiohttpClient, redis: Redis) -> Make:
+    """`await make(**webchat_settings)`: a fresh harness; pytest-aiohttp closes its client."""
+
+    async def go(**webchat: Any) -> Harness:
+        return await build(aiohttp_client, redis, [], **webchat)
+
+    return go
+
+
+@pytest.fixture
+async def h(make: Make) -> AsyncIterator[Harness]:
+    harness = await make()
     yield harness
     await harness.client.close()
     await harness.channel.close()
@@ -162,8 +179,8 @@ async def test_message_is_acked_echoed_and_queued_once(h: Harness) -> None:
     assert inbound.action == "message"
 
 
-async def test_too_long_message_is_refused(redis: Redis) -> None:
-    h = await build(redis, [], max_message_chars=20)
+async def test_too_long_message_is_refused(make: Make) -> None:
+    h = await make(max_message_chars=20)
     try:
         ws, _ = await h.connect()
         await ws.send_json({"type": "message", "id": "msg-000001", "text": "x" * 21})
@@ -176,8 +193,8 @@ async def test_too_long_message_is_refused(redis: Redis) -> None:
     assert h.queued == []
 
 
-async def test_oversized_frame_closes_the_socket(redis: Redis) -> None:
-    h = await build(redis, [], max_message_chars=20)
+async def test_oversized_frame_closes_the_socket(make: Make) -> None:
+    h = await make(max_message_chars=20)
     try:
         ws, _ = await h.connect()
         await until(ws, "ready")
@@ -191,8 +208,8 @@ async def test_oversized_frame_closes_the_socket(redis: Redis) -> None:
     assert h.queued == []
 
 
-async def test_rate_limit_per_session(redis: Redis) -> None:
-    h = await build(redis, [], messages_per_minute=3)
+async def test_rate_limit_per_session(make: Make) -> None:
+    h = await make(messages_per_minute=3)
     try:
         ws, session = await h.connect()
         for i in range(3):
