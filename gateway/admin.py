@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
+from gateway.domain.lead_summary import budget, open_answers
 from gateway.keys import SERVICES, SETTINGS
 from gateway.store.models import Agent, Assignment, AuditEvent, Conversation, Lead, Message
 
@@ -190,6 +191,26 @@ async def dashboard(request: web.Request) -> web.Response:
     return _page("Pronto dashboard", body)
 
 
+def _qualification_rows(q: dict[str, Any]) -> list[list[str]]:
+    """The bot's qualification as labelled rows (what the agent's alert says, spelled out)."""
+    rows = [
+        ["goal", escape(str(q.get("intent") or "—"))],
+        ["area", escape(str(q.get("location") or "—"))],
+        ["bedrooms", escape(str(q.get("bedrooms") if q.get("bedrooms") is not None else "—"))],
+        ["budget", escape(budget(q) or "—")
+         + (f" <span class=muted>({escape(str(q['budget_text']))})</span>"
+            if q.get("budget_text") else "")],
+        ["timeline", escape(f"{q['timeline_days']} days" if q.get("timeline_days") is not None
+                            else "—")
+         + (f" <span class=muted>({escape(str(q['timeline_text']))})</span>"
+            if q.get("timeline_text") else "")],
+        ["financing", escape(str(q.get("financing") or "—"))],
+        ["score", escape(str(q.get("score") if q.get("score") is not None else "—"))],
+    ]
+    rows += [["not understood", escape(part)] for part in open_answers(q)]
+    return rows
+
+
 async def lead_page(request: web.Request) -> web.Response:
     """One lead's transcript and audit trail."""
     b = await _lead_bundle(request)
@@ -202,8 +223,9 @@ async def lead_page(request: web.Request) -> web.Response:
     body = (
         f"<p><a href='/admin/'>← dashboard</a></p><h1>Lead {lead['id']}: "
         f"{escape(lead['name'] or 'unnamed')}</h1><p>Language {lead['language']}, score "
-        f"{lead['score']}, qualification {escape(str(lead['qualification']))}</p>"
-        "<h2>Transcript</h2>" + _table(["time", "who", "channel", "text", "status"], msgs)
+        f"{lead['score']}</p><h2>Qualification</h2>"
+        + _table(["field", "value"], _qualification_rows(lead["qualification"] or {}))
+        + "<h2>Transcript</h2>" + _table(["time", "who", "channel", "text", "status"], msgs)
         + "<h2>Assignments</h2>" + _table(["agent", "status", "rule", "offered", "decided"], asg)
         + "<h2>Audit</h2>" + _table(["at", "event", "data"], ev)
     )

@@ -348,20 +348,28 @@ class Pipeline:
                 return
             msg.bot_status = "done"
             await self.s.redis.delete(f"pronto:bot-retries:{lead_id}")
-            low = reply.custom("low_confidence")
-            if low is not None:
+            # Both mark the message for the dashboard's "not understood" view: a low-confidence
+            # intent, or an answer the bot could not use (a re-ask, or given up on).
+            for kind in ("low_confidence", "not_understood"):
+                low = reply.custom(kind)
+                if low is None:
+                    continue
                 msg.low_confidence = True
                 msg.intent = str(low.get("intent") or "") or None
                 conf = low.get("confidence")
                 msg.confidence = float(conf) if isinstance(conf, int | float) else None
-                audit(session, "nlu.low_confidence", lead_id=lead_id, message_id=msg.id,
-                      intent=msg.intent, confidence=msg.confidence)
+                audit(session, f"nlu.{kind}", lead_id=lead_id, message_id=msg.id,
+                      intent=msg.intent, confidence=msg.confidence,
+                      topic=low.get("topic"), attempt=low.get("attempt"))
             if lead.opted_out:
                 return
             conv = await current_conversation(session, lead)
             agent_name = None
             handoff = reply.custom("handoff")
             if handoff is not None:
+                if handoff.get("ceiling"):
+                    # The bot gave up at the message ceiling: the dashboard lists it.
+                    msg.low_confidence, msg.intent = True, "ceiling"
                 agent_name = await self._handoff(session, lead, conv, handoff)
             fallback = self.s.templates.render("handoff_fallback_name", lead.language)
             for text in reply.texts:
@@ -387,7 +395,8 @@ class Pipeline:
         if data.get("name") and not lead.name:
             lead.name = str(data["name"])[:200]
         reason = str(payload.get("reason") or "qualified")
-        audit(session, "handoff.requested", lead_id=lead.id, reason=reason)
+        audit(session, "handoff.requested", lead_id=lead.id, reason=reason,
+              ceiling=bool(payload.get("ceiling")))
         if self.s.handoff is None or conv.status != "bot":
             return None
         return await self.s.handoff.begin(

@@ -33,16 +33,56 @@ def money(value: Any) -> str | None:
     if n >= 1_000_000:
         return f"${n / 1_000_000:.1f}M".replace(".0M", "M")
     if n >= 1000:
-        return f"${n / 1000:.0f}k"
+        # $2,500 is "$2.5k", not "$2k": the agent must read the amount the prospect meant.
+        return f"${n / 1000:.1f}k".replace(".0k", "k")
     return f"${n:.0f}"
 
 
-def budget(q: Mapping[str, Any]) -> str | None:
-    """The budget range, one end, or None."""
+_PER_MONTH = {"en": "/mo", "es": "/mes"}
+_BOUND = {"en": ("up to ", "from "), "es": ("hasta ", "desde ")}
+_TOPIC = {
+    "en": {"lead_intent": "goal", "location": "area", "bedrooms": "bedrooms", "budget": "budget",
+           "timeline": "when", "financing": "financing", "name": "name"},
+    "es": {"lead_intent": "objetivo", "location": "zona", "bedrooms": "habitaciones",
+           "budget": "presupuesto", "timeline": "cuándo", "financing": "financiamiento",
+           "name": "nombre"},
+}
+_ANY = {"en": "any", "es": "cualquiera"}
+
+
+def budget(q: Mapping[str, Any], language: str = "en") -> str | None:
+    """The budget range, one end, or None; a renter's budget reads per month ("$2.5k/mo")."""
+    lang = language if language in _PER_MONTH else "en"
     lo, hi = money(q.get("budget_min")), money(q.get("budget_max"))
     if lo and hi and lo != hi:
-        return f"{lo}–{hi}"
-    return hi or lo
+        text = f"{lo}–{hi}"
+    elif lo and hi:
+        text = lo
+    elif hi:
+        text = _BOUND[lang][0] + hi
+    elif lo:
+        text = _BOUND[lang][1] + lo
+    else:
+        return None
+    return text + _PER_MONTH[lang] if q.get("intent") == "rent" else text
+
+
+def open_answers(q: Mapping[str, Any], language: str = "en") -> list[str]:
+    """What the bot could not parse, quoted in the prospect's words, and "no preference"s.
+
+    Returns:
+        Parts like ``area “cerca del trabajo”`` and ``bedrooms: any``.
+    """
+    lang = language if language in _TOPIC else "en"
+    labels = _TOPIC[lang]
+    parts: list[str] = []
+    unparsed = q.get("unparsed")
+    if isinstance(unparsed, Mapping):
+        for topic, words in unparsed.items():
+            parts.append(f"{labels.get(str(topic), str(topic))} “{str(words)[:60]}”")
+    for topic in q.get("no_preference") or ():
+        parts.append(f"{labels.get(str(topic), str(topic))}: {_ANY[lang]}")
+    return parts
 
 
 def summarize(
@@ -74,7 +114,7 @@ def summarize(
         parts.append(str(q["location"]))
     if q.get("bedrooms"):
         parts.append(f"{q['bedrooms']} BR" if lang == "en" else f"{q['bedrooms']} hab.")
-    b = budget(q)
+    b = budget(q, lang)
     if b:
         parts.append(b)
     if q.get("timeline_text"):
@@ -84,6 +124,7 @@ def summarize(
     fin = q.get("financing")
     if fin and fin != "unknown":
         parts.append(_FINANCING[lang].get(str(fin), str(fin)))
+    parts.extend(open_answers(q, lang))
     if score is not None:
         parts.append(f"{words['score']} {score}")
     if channel:

@@ -37,7 +37,8 @@ __all__ = ["Handoff", "load_handoff_config", "sync_agents"]
 log = logging.getLogger(__name__)
 _QUALIFICATION_KEYS = (
     "intent", "location", "budget_min", "budget_max", "timeline_days", "timeline_text",
-    "financing", "bedrooms", "name", "language", "score",
+    "financing", "bedrooms", "name", "language", "score", "budget_text", "unparsed",
+    "no_preference",
 )
 
 
@@ -114,6 +115,7 @@ class Handoff:
         if conversation.status != "agent" or conversation.agent_id is None:
             audit(session, "handoff.lead_waiting", lead_id=lead.id, at=now,
                   status=conversation.status, message_id=message.id)
+            await self._waiting_note(session, lead, conversation)
             return
         agent = await session.get(Agent, conversation.agent_id)
         if agent is None:
@@ -133,6 +135,12 @@ class Handoff:
                 session, esc.REPLY_LAPSE, now + ladder.sla, lead_id=lead.id,
                 data={"step": 0, "agent_id": agent.id, "conversation_id": conversation.id},
             )
+
+    async def _waiting_note(self, session: AsyncSession, lead: Lead, conv: Conversation) -> None:
+        """Tell a prospect who writes before any agent answers that their agent will see it."""
+        sent = int(await self.services.redis.incr(f"pronto:waiting-notes:{lead.id}"))
+        await self.services.redis.expire(f"pronto:waiting-notes:{lead.id}", 7 * 24 * 3600)
+        await self.send_lead(session, lead, conv, f"lead_waiting_{(sent - 1) % 3}")
 
     async def on_agent_message(
         self, session: AsyncSession, *, agent: Agent, inbound: Inbound, message: Message

@@ -206,11 +206,13 @@
         if (!shown[f.id]) teamReplies++;
         setTyping(false);
         add(f.id, "team", f.text, f.buttons);
-        if (teamReplies >= 2) askContact();
+        /* The contact card waits until the visitor has answered a question (their second
+           message), so it never covers the first answer on a phone screen. */
+        if (visitorMessages() >= 2) askContact();
         break;
       case "typing": setTyping(true); break;
       case "language": setLang(f.language); break;
-      case "agent": agent = f.name || ""; paint(); break;
+      case "agent": agent = f.name || ""; paint(); if (agent) askContact(); break;
       case "ack":
         settle(f.id);
         if (root.querySelector("form.card[data-id='" + f.id + "']")) contactDone(f.id, true);
@@ -232,6 +234,9 @@
           }
         }
     }
+  }
+  function visitorMessages() {
+    return Object.keys(shown).filter(function (k) { return shown[k].classList.contains("visitor"); }).length;
   }
   function setLang(l) { if (T[l] && l !== lang) { lang = saved.lang = l; save(); paint(); } }
 

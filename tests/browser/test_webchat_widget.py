@@ -73,6 +73,9 @@ async def test_phone_layout_reconnect_and_contact(make_stack: Any, browser: Any)
         await page.locator(".pan textarea").fill("Hi, is it still available?")
         await page.locator(".pan textarea").press("Enter")
         await page.locator(REPLY).first.wait_for(timeout=15_000)
+        await page.wait_for_timeout(500)
+        # the contact card waits until the visitor has answered a question
+        assert await page.locator("form.card").count() == 0
 
         # network lost: the socket drops and cannot come back until the network does
         await context.set_offline(True)
@@ -90,7 +93,7 @@ async def test_phone_layout_reconnect_and_contact(make_stack: Any, browser: Any)
         pending = await page.locator(".log > div.m.visitor.pending").count()
         assert pending == 0
 
-        # after the second reply the widget asks how to reach the visitor
+        # the visitor has now written twice: the widget asks how to reach them
         card = page.locator("form.card")
         await card.wait_for(timeout=5_000)
         await card.locator("input[name=phone]").fill("(305) 555-0199")
