@@ -45,6 +45,13 @@ class FakeRasa:
                  "text": "{agent_name} will contact you shortly." if lang == "en"
                  else "{agent_name} le contactará en breve."},
             ])
+        if "ask my wife" in text.lower():
+            return web.json_response([
+                {"recipient_id": body["sender"], "custom": {
+                    "pronto": "not_understood", "topic": "budget", "attempt": 2,
+                    "intent": "inform", "confidence": 0.93}},
+                {"recipient_id": body["sender"], "text": "No worries, I've noted that."},
+            ])
         if "gibberish" in text.lower():
             return web.json_response([
                 {"recipient_id": body["sender"],
