@@ -10,7 +10,7 @@ MODEL := models/pronto.tar.gz
 TRAIN_INPUTS := $(shell find bot nlu_data -type f -not -path 'nlu_data/tests/*' -not -path 'bot/tests/*' \
 	-not -name 'endpoints*.yml' -not -name 'credentials.yml' -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: run test setup train nlu-eval bench lint clean test-gateway test-actions test-stories
+.PHONY: run test setup train nlu-eval converse-eval bench lint clean test-gateway test-actions test-stories
 
 setup: $(VENV)/.installed $(RVENV)/.installed
 
@@ -34,7 +34,11 @@ $(MODEL): $(RVENV)/.installed $(TRAIN_INPUTS)
 	@scripts/train.sh
 
 nlu-eval: $(RVENV)/.installed
-	@$(RVENV)/bin/python scripts/nlu_eval.py
+	@$(RVENV)/bin/python scripts/nlu_eval.py $(NLU_EVAL_FLAGS)
+
+# Whole conversations against the real model: the tuned set and the held-out set, counted.
+converse-eval: setup $(MODEL)
+	@$(VENV)/bin/python scripts/converse_eval.py $(CONVERSE_EVAL_FLAGS)
 
 run: setup $(MODEL)
 	@$(VENV)/bin/python -m gateway.dev.devstack

@@ -19,8 +19,9 @@ from actions.normalise import (
 )
 from actions.score import Qualification, lead_score
 
-FORM_SLOTS = ("lead_intent", "location", "bedrooms", "budget", "timeline", "financing", "name")
+FACTS = ("lead_intent", "location", "bedrooms", "budget", "timeline", "financing", "name")
 HANDOFF_REASONS = ("qualified", "request_human", "listing_question", "declined")
+FORM_SLOTS = FACTS  # the name tests and older callers use
 
 
 def required_slots(lead_intent: str | None) -> list[str]:
@@ -45,23 +46,6 @@ def required_slots(lead_intent: str | None) -> list[str]:
         slots.append("financing")
     slots.append("name")
     return slots
-
-
-def handoff_reason(latest_intent: str | None) -> str:
-    """Why the conversation goes to a human, from the intent that triggered the handoff.
-
-    Args:
-        latest_intent: Name of the prospect's last intent.
-
-    Returns:
-        One of ``HANDOFF_REASONS``.
-    """
-    return {
-        "request_human": "request_human",
-        "ask_listing": "listing_question",
-        "deny": "declined",
-        "goodbye": "declined",
-    }.get(latest_intent or "", "qualified")
 
 
 def _as_text(value: Any) -> str | None:

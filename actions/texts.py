@@ -34,6 +34,44 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "¡No hay problema{name_part}! Anoté lo que me contaste. Cuando quieras, "
         "responde aquí: {agent_name}, de nuestro equipo, te puede ayudar.",
     },
+    "intro": {
+        "en": "Hi there! 👋 I'm the real estate team's virtual assistant (an automated "
+        "assistant, not a person). I answer right away, any time, and connect you with one of "
+        "our agents.",
+        "es": "¡Hola! 👋 Soy el asistente virtual del equipo inmobiliario (un asistente "
+        "automático, no una persona). Respondo al instante, a cualquier hora, y te conecto con "
+        "uno de nuestros agentes.",
+    },
+    "i_am_bot": {
+        "en": "Yes, I'm the team's automated assistant, not a person. I'll ask a few quick "
+        "questions and then a real agent takes over.",
+        "es": "Sí, soy un asistente automático del equipo, no una persona. Te hago unas "
+        "preguntas rápidas y enseguida te atiende un agente de verdad.",
+    },
+    "language_ok": {
+        "en": "Sure! Let's continue in English.",
+        "es": "¡Claro! Seguimos en español.",
+    },
+    "youre_welcome": {"en": "You're welcome!", "es": "¡Con gusto!"},
+    "goodbye": {
+        "en": "Talk soon! One more quick question when you have a second:",
+        "es": "¡Hasta pronto! Una pregunta rápida más cuando tengas un momento:",
+    },
+    "out_of_scope": {
+        "en": "Sorry, I can't help with that. I can help you buy, sell or rent a home.",
+        "es": "Eso no lo puedo responder, lo siento. Te ayudo con comprar, vender o rentar una "
+        "propiedad.",
+    },
+    "moving_on": {
+        "en": "No worries, I've noted what you said for your agent.",
+        "es": "No te preocupes, anoté lo que me dijiste para tu agente.",
+    },
+    "welcome_back": {
+        "en": "Hi again! Is there anything else I can help with: buying, selling or renting? "
+        "If you'd like to talk to a person again, just say so.",
+        "es": "¡Hola de nuevo! ¿Te ayudo con algo más: comprar, vender o rentar? Si quieres "
+        "hablar otra vez con una persona, solo dímelo.",
+    },
     "low_confidence": {
         "en": "Sorry, I didn't quite get that. Could you say it another way?",
         "es": "Perdona, no lo entendí bien. ¿Me lo puedes decir de otra forma?",
@@ -71,6 +109,59 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "Perdona, no entendí tu nombre.",
     },
 }
+
+
+# The questions, by topic; a variant per goal where the wording differs ("" is the default).
+QUESTIONS: dict[str, dict[str, dict[str, str]]] = {
+    "lead_intent": {"": {
+        "en": "Are you looking to buy, sell or rent? Or is it about a specific listing?",
+        "es": "¿Buscas comprar, vender o rentar? ¿O preguntas por una propiedad en particular?",
+    }},
+    "location": {
+        "": {"en": "Which area are you looking in? (city or neighborhood)",
+             "es": "¿En qué zona buscas? (ciudad o barrio)"},
+        "sell": {"en": "Where is the property you'd like to sell? (city or neighborhood)",
+                 "es": "¿Dónde está la propiedad que quieres vender? (ciudad o barrio)"},
+    },
+    "bedrooms": {"": {"en": "How many bedrooms do you need?",
+                      "es": "¿Cuántas habitaciones necesitas?"}},
+    "budget": {
+        "": {"en": 'What\'s your budget? (an amount or a range, e.g. "300-350k")',
+             "es": '¿Cuál es tu presupuesto? (un monto o un rango, por ejemplo "entre 300 y 350 '
+             'mil")'},
+        "sell": {"en": "Roughly what price are you hoping to sell for?",
+                 "es": "¿En cuánto esperas venderla, más o menos?"},
+        "rent": {"en": "What's your monthly rent budget?",
+                 "es": "¿Cuál es tu presupuesto de renta al mes?"},
+    },
+    "timeline": {
+        "": {"en": "When are you hoping to move?", "es": "¿Para cuándo te quieres mudar?"},
+        "sell": {"en": "When are you hoping to sell?", "es": "¿Para cuándo quieres vender?"},
+    },
+    "financing": {"": {
+        "en": "How are you planning to pay: cash, a pre-approved mortgage, or do you still need "
+        "a lender?",
+        "es": "¿Cómo piensas pagar: de contado, con un crédito ya preaprobado, o necesitas un "
+        "prestamista?",
+    }},
+    "name": {"": {"en": "Great! And what's your name?", "es": "¡Perfecto! ¿Cuál es tu nombre?"}},
+}
+
+
+def question(topic: str, language: object, lead_intent: str | None = None) -> str:
+    """The question about ``topic`` in the prospect's language, worded for their goal.
+
+    Args:
+        topic: A qualification topic (``QUESTIONS`` key).
+        language: "en" or "es" (anything else falls back to English).
+        lead_intent: The prospect's goal, for goal-specific wording.
+
+    Returns:
+        The question.
+    """
+    variants = QUESTIONS[topic]
+    chosen = variants.get(lead_intent or "", variants[""])
+    return chosen[language_or_default(language)]
 
 
 def language_or_default(language: object) -> str:

@@ -274,6 +274,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strict", action="store_true", help="exit 1 when below target")
     parser.add_argument("--keep-model", action="store_true", help="keep var/nlu_eval/model")
+    parser.add_argument(
+        "--model", type=Path, default=None,
+        help="evaluate this trained model (e.g. models/pronto.tar.gz, whose NLU is trained on "
+        "the same files) instead of training an NLU-only one; what `make test` does in CI",
+    )
     args = parser.parse_args()
 
     if not RASA.exists():
@@ -282,20 +287,31 @@ def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     REPORTS.mkdir(parents=True, exist_ok=True)
 
-    train = prepare_training_data()
-    model_dir = WORK / "model"
-    shutil.rmtree(model_dir, ignore_errors=True)
-    total_steps = 1 + 2 * len(LANGS)
-    run_step(
-        f"[1/{total_steps}] training the NLU model on nlu_data/en + nlu_data/es (about 2 minutes)",
-        [str(RASA), "train", "nlu", "--config", str(CONFIG), "--nlu", str(train),
-         "--out", str(model_dir), "--fixed-model-name", "nlu-eval", "--num-threads", "2"],
-        WORK / "train.log",
-    )  # fmt: skip
-    model = model_dir / "nlu-eval.tar.gz"
+    total_steps = 2 * len(LANGS) + (0 if args.model else 1)
+    if args.model:
+        model = args.model.resolve()
+        if not model.exists():
+            print(f"nlu_eval: {model} not found; run 'make train'", file=sys.stderr)
+            return 2
+        print(f"==> evaluating {model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}"
+              " (no training)", flush=True)
+        first = 1
+    else:
+        train = prepare_training_data()
+        model_dir = WORK / "model"
+        shutil.rmtree(model_dir, ignore_errors=True)
+        run_step(
+            f"[1/{total_steps}] training the NLU model on nlu_data/en + nlu_data/es "
+            "(a few minutes)",
+            [str(RASA), "train", "nlu", "--config", str(CONFIG), "--nlu", str(train),
+             "--out", str(model_dir), "--fixed-model-name", "nlu-eval", "--num-threads", "2"],
+            WORK / "train.log",
+        )  # fmt: skip
+        model = model_dir / "nlu-eval.tar.gz"
+        first = 2
 
     results: dict[str, dict[str, float | None]] = {}
-    for step, lang in enumerate(LANGS, start=2):
+    for step, lang in enumerate(LANGS, start=first):
         out_dir = REPORTS / f"nlu-{lang}"
         shutil.rmtree(out_dir, ignore_errors=True)
         test_dir = WORK / f"test-{lang}"
@@ -315,7 +331,7 @@ def main() -> int:
 
     threshold = fallback_threshold()
     generic: dict[str, GenericFigures] = {}
-    for step, lang in enumerate(LANGS, start=2 + len(LANGS)):
+    for step, lang in enumerate(LANGS, start=first + len(LANGS)):
         test_file = TEST_DIR / f"{GENERIC_PREFIX}{lang}.yml"
         if not test_file.exists():
             print(f"nlu_eval: {test_file.relative_to(ROOT)} not found", file=sys.stderr)
@@ -365,8 +381,8 @@ def main() -> int:
         "targets_met": all_met,
     }
     (REPORTS / "nlu_eval_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    if not args.keep_model:
-        shutil.rmtree(model_dir, ignore_errors=True)
+    if not args.keep_model and not args.model:
+        shutil.rmtree(WORK / "model", ignore_errors=True)
     if not all_met:
         print("BELOW TARGET" + (" (--strict: failing)" if args.strict else ""))
         return 1 if args.strict else 0

@@ -2,6 +2,7 @@
 # `make test`: every test, in three parts, failing if any part fails.
 #   1. actions  — tests/actions under the Rasa venv (.venv-rasa, Python 3.10)
 #   2. stories  — scripts/test_stories.sh (Rasa end-to-end stories), skipped if absent
+#   2b. nlu     — scripts/nlu_eval.py --strict on the trained model (held-out NLU targets)
 #   3. gateway  — everything else under tests/ with .venv (the big suite), run LAST so its
 #                 pytest closing line is the last pytest output; then a summary per part and one
 #                 combined pytest-style line over all parts (CI reads the last closing line).
@@ -96,6 +97,15 @@ if [ -f scripts/test_stories.sh ]; then
   run_part stories script timeout "$STORIES_TIMEOUT" bash scripts/test_stories.sh
 else
   skip_part stories "scripts/test_stories.sh does not exist yet"
+fi
+
+# 2b. NLU held-out evaluation, strict: the trained model against nlu_data/tests (per-language
+# intent and entity targets, and the generic dialogue acts written by a third party).
+if [ -x .venv-rasa/bin/python ] && [ -s models/pronto.tar.gz ]; then
+  run_part nlu script timeout "$STORIES_TIMEOUT" .venv-rasa/bin/python scripts/nlu_eval.py \
+    --strict --model models/pronto.tar.gz
+else
+  skip_part nlu "no trained model or .venv-rasa"
 fi
 
 # 3. Lint, types and the layering contract (house style: ruff, mypy --strict, import-linter).

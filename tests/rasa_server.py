@@ -23,14 +23,16 @@ def _free_port() -> int:
 
 
 MODEL = ROOT / "models" / "pronto.tar.gz"
+CONVERSATION_TODAY = "2026-12-01"
+"""The date the test action server lives on (tests/conversations/README.md)."""
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 
 
 class RealRasa:
     """A Rasa server plus action server, as child processes."""
 
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
+    def __init__(self, log_dir: Path, root: Path = ROOT, model: Path = MODEL) -> None:
+        self.log_dir, self.root, self.model = log_dir, root, model
         self.procs: list[subprocess.Popen[bytes]] = []
         self.actions_port = _free_port()
         self.actions_url = f"http://127.0.0.1:{self.actions_port}"
@@ -38,14 +40,17 @@ class RealRasa:
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         with (self.log_dir / f"{name}.log").open("ab") as log:
-            proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=log,
+            proc = subprocess.Popen(args, cwd=self.root, env=env, stdout=log, stderr=log,
                                     start_new_session=True)
         self.procs.append(proc)
         return proc
 
     def _env(self) -> dict[str, str]:
+        # PRONTO_TODAY fixes the action server's date, so "by February 1st" in the
+        # conversation tests has one right day count (tests/conversations/README.md).
         return {**os.environ, "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
-                "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+                "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3",
+                "PRONTO_TODAY": os.environ.get("PRONTO_TODAY", CONVERSATION_TODAY)}
 
     def _start_actions(self) -> None:
         self._spawn("actions", [str(RASA), "run", "actions", "--actions", "actions",
@@ -57,7 +62,7 @@ class RealRasa:
         proc = self._spawn(f"rasa-{port}", [
             # endpoints.docker.yml reads ACTION_ENDPOINT_URL: this session's action server, not
             # whatever may listen on the default port.
-            str(RASA), "run", "--enable-api", "--model", str(MODEL), "--endpoints",
+            str(RASA), "run", "--enable-api", "--model", str(self.model), "--endpoints",
             "bot/endpoints.docker.yml", "--credentials", "bot/credentials.yml", "--port", str(port),
             "--interface", "127.0.0.1"], self._env())
         _wait_http(f"http://127.0.0.1:{port}/status", 240, self.log_dir / f"rasa-{port}.log",

@@ -22,27 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SLOT_NAMES = (
-    "language", "lead_intent", "location", "bedrooms", "budget", "timeline", "financing",
-    "name", "listing_ref", "wants_showing", "introduced", "handed_off", "requested_slot",
-)  # fmt: skip
+SLOT_NAMES = ("dialogue",)
 
-# The subset of bot/domain.yml the SDK's form validation reads.
 DOMAIN: dict[str, Any] = {
-    "slots": {name: {"type": "text", "mappings": [{"type": "custom"}]} for name in SLOT_NAMES},
-    "forms": {
-        "qualification_form": {
-            "required_slots": [
-                "lead_intent",
-                "location",
-                "bedrooms",
-                "budget",
-                "timeline",
-                "financing",
-                "name",
-            ]
-        }
-    },
+    "slots": {name: {"type": "any", "mappings": [{"type": "custom"}]} for name in SLOT_NAMES},
 }
 
 TrackerFactory = Callable[..., "Tracker"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from actions.qualification import build_lead, handoff_reason, required_slots
+from actions.qualification import build_lead, required_slots
 
 TODAY = date(2026, 11, 23)
 
@@ -27,15 +27,6 @@ def test_renter_is_asked_bedrooms_but_not_financing() -> None:
 
 def test_goal_unknown_starts_with_the_goal() -> None:
     assert required_slots(None)[0] == "lead_intent"
-
-
-def test_handoff_reasons() -> None:
-    assert handoff_reason("request_human") == "request_human"
-    assert handoff_reason("ask_listing") == "listing_question"
-    assert handoff_reason("deny") == "declined"
-    assert handoff_reason("goodbye") == "declined"
-    assert handoff_reason("inform") == "qualified"
-    assert handoff_reason(None) == "qualified"
 
 
 def test_build_lead_normalises_a_spanish_buyer() -> None:
