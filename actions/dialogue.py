@@ -29,7 +29,13 @@ from actions.normalise import (
     is_unknown_answer,
 )
 from actions.qualification import FACTS, build_lead, required_slots
-from actions.stated import answer_for, stated_facts, wants_person
+from actions.stated import (
+    answer_for,
+    asks_about_listing,
+    mentions_address,
+    stated_facts,
+    wants_person,
+)
 from actions.texts import LANGUAGES, question, text
 
 MAX_ATTEMPTS = 2
@@ -188,7 +194,10 @@ def decide(state: State, turn: Turn, *, max_turns: int = DEFAULT_MAX_TURNS) -> R
     answered = _answer_pending(state, turn)
     if answered is None and turn.is_("request_human"):
         return _handoff(reply, turn, "request_human")
-    if answered is None and turn.is_("ask_listing") and "lead_intent" not in state.facts:
+    about_listing = asks_about_listing(turn.text) or (
+        pending == "lead_intent" and mentions_address(turn.text))
+    if (first and about_listing) or (answered is None and "lead_intent" not in state.facts
+                                     and (about_listing or turn.is_("ask_listing"))):
         state.listing_ref = turn.text
         return _handoff(reply, turn, "listing_question")
     took_others = _take_stated(state, turn)
@@ -199,13 +208,20 @@ def decide(state: State, turn: Turn, *, max_turns: int = DEFAULT_MAX_TURNS) -> R
         side = _digression(reply, turn)
         if side == "free":
             counted = False  # a side question does not use up an attempt
-        elif pending is not None and not took_others:
+        elif pending is not None and (not took_others
+                                      or state.attempts.get(pending, 0) >= MAX_ATTEMPTS):
             _not_understood(reply, state, pending, turn, hint=side is None)
         elif pending is not None:
             counted = False  # they answered something else: ask again, no penalty
-    if state.turns >= max_turns:
+    if state.turns >= max_turns and _open_topics(state):
         return _handoff(reply, turn, "qualified", ceiling=True)
     return _next_question(reply, turn, count=counted)
+
+
+def _open_topics(state: State) -> list[str]:
+    """The questions that would still be asked."""
+    return [t for t in required_slots(state.facts.get("lead_intent")) if not state.settled(t)
+            and (state.attempts.get(t, 0) < MAX_ATTEMPTS or t == state.pending)]
 
 
 def _hand_back(state: State) -> None:
@@ -308,11 +324,7 @@ def _next_question(reply: Reply, turn: Turn, *, count: bool = True) -> Reply:
         count: Whether asking the pending question again uses up an attempt.
     """
     state = reply.state
-    for topic in required_slots(state.facts.get("lead_intent")):
-        if state.settled(topic):
-            continue
-        if state.attempts.get(topic, 0) >= MAX_ATTEMPTS and topic != state.pending:
-            continue
+    for topic in _open_topics(state):
         if count or topic != state.pending or topic not in state.attempts:
             state.attempts[topic] = state.attempts.get(topic, 0) + 1
         state.pending = topic

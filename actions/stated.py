@@ -54,11 +54,14 @@ _BEDROOMS = re.compile(rf"\b(?:\d+|[a-z]+(?:\s+(?:o|or|a|to)\s+[a-z0-9]+)?)\+?\s
                        rf"|\b(?:studio|estudio|monoambiente)\b")
 _MONEY = (r"(?:\$\s*\d[\d,.]*\s*(?:k|m|mil|million|millones|thousand)?|\d[\d,.]*\s*(?:k|m|mil|"
           r"million|millones|thousand|grand|dollars|dolares|usd)\b)")
+# A range may start with a bare number: "500-600k", "entre 300 y 350 mil".
+_RANGE_START = r"(?:\$?\s*\d[\d,.]*\s*(?:-|to|a|y|and)\s*)?"
 _BUDGET = re.compile(
     rf"(?:(?:under|below|up to|max(?:imum)?|around|about|less than|no more than|at least|"
     rf"between|from|budget(?: is| of)?|hasta|menos de|maximo|alrededor de|como|entre|desde|"
-    rf"presupuesto(?: de| es)?)\s+)?{_MONEY}(?:\s*(?:to|-|and|y|a)\s*{_MONEY}|\s*(?:to|-|and|y|a)"
-    rf"\s*\d[\d,.]*)?(?:\s*(?:a|per|/|al|por)\s*(?:month|mo|mes))?"
+    rf"presupuesto(?: de| es)?)\s+)?{_RANGE_START}{_MONEY}"
+    rf"(?:\s*(?:to|-|and|y|a)\s*{_MONEY}|\s*(?:to|-|and|y|a)\s*\d[\d,.]*)?"
+    rf"(?:\s*(?:a|per|/|al|por)\s*(?:month|mo|mes))?"
 )
 _TIMELINE = re.compile(
     r"\b(?:(?:in|within|en|dentro de)\s+(?:\d+|[a-z]+)(?:\s+(?:or|o|to|a)\s+\d+)?\s+"
@@ -75,6 +78,38 @@ _FINANCING = re.compile(
     r"(?:fha|va|conventional|convencional)\s+(?:loan|prestamo|credito)|mortgage|hipoteca|lender|"
     r"prestamista|financ\w+)\b"
 )
+
+
+_ADDRESS = re.compile(
+    r"\b\d{1,6}\s+(?:[nsew]{1,2}\s+)?(?:\d{1,3}(?:st|nd|rd|th)?\s+)?(?:[a-z]+\s+){0,2}"
+    r"(?:st|street|ave|avenue|av|blvd|boulevard|rd|road|dr|drive|ct|court|ln|lane|way|pl|place|"
+    r"ter|terrace|hwy|cir|circle)\b|\b(?:calle|avenida|ave|av)\s+\d{1,4}\b|\b\d{1,4}\s+"
+    r"(?:de\s+)?(?:calle|avenida)\b|\bunit\s+\d+|\bmls\b|\blisting\b|\bel anuncio\b|"
+    r"\b(?:[nsew]{1,2}\s+)?\d{1,3}(?:st|nd|rd|th)\s+(?:st|street|ave|avenue|ct|ter|pl|way|rd)\b"
+)
+_AVAILABLE = re.compile(
+    r"\b(?:available|still (?:for sale|for rent|on the market|up)|for sale|for rent|sold|"
+    r"how much (?:is|are|do)|asking|price|hoa|disponible|a la venta|en venta|en renta|se vendio|"
+    r"todavia|sigue|cuanto (?:piden|cuesta|vale))\b"
+)
+
+
+def mentions_address(text: str) -> bool:
+    """Whether the message names a property ("the one on 132nd ave", "la de la calle 8")."""
+    return bool(_ADDRESS.search(fold(text)))
+
+
+def asks_about_listing(text: str) -> bool:
+    """Whether the message asks about one property ("is 1500 Brickell Ave #2304 for rent?").
+
+    Args:
+        text: The message.
+
+    Returns:
+        True for an address (or "the listing") together with an availability or price word.
+    """
+    folded = fold(text)
+    return bool(_ADDRESS.search(folded) and _AVAILABLE.search(folded))
 
 
 def looks_like_words(text: str) -> bool:

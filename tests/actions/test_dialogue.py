@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from actions.dialogue import MAX_ATTEMPTS, State, Turn, decide
 
 TODAY = date(2026, 12, 1)
@@ -218,3 +221,25 @@ def test_keyboard_mashing_is_no_area_and_no_name() -> None:
     assert "location" not in state.facts and state.attempts["location"] == 2
     say(state, "Pembroke Pines")
     assert state.facts["location"] == "Pembroke Pines"
+
+
+INTENTS = ("greet", "goodbye", "affirm", "deny", "thank", "buy", "sell", "rent", "ask_listing",
+           "schedule_showing", "inform", "request_human", "ask_if_bot", "out_of_scope",
+           "change_language", "nlu_fallback")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=40), st.sampled_from(INTENTS),
+                          st.floats(0.0, 1.0), st.sampled_from(("en", "es", ""))),
+                min_size=30, max_size=30))
+def test_no_prospect_is_ever_trapped(messages: list[tuple[str, str, float, str]]) -> None:
+    """Whatever a prospect writes, a person has the lead within the message ceiling, and no
+    question is asked a third time."""
+    state, sent = State(), 0
+    for text_, intent, confidence, language in messages:
+        out = say(state, text_, intent, confidence, language=language)
+        sent += 1
+        assert all(count <= MAX_ATTEMPTS for count in state.attempts.values()), state.attempts
+        if handoff(out) is not None:
+            break
+    assert handoff(out) is not None and sent <= 12
