@@ -9,6 +9,7 @@ Usage::
     .venv/bin/python bench/langid.py                 # the held-out set, bench/data/langid.tsv
     .venv/bin/python bench/langid.py --set fresh     # a second held-out set (202 messages)
     .venv/bin/python bench/langid.py --set dev       # the set the lexicon was tuned on
+    .venv/bin/python bench/langid.py --set short_es  # 1-4 word texts, mostly Spanish imperatives
     .venv/bin/python bench/langid.py --errors        # also list every miss
 
 Throughput is measured on one core (the process is pinned when the OS allows it), one pass
@@ -38,7 +39,9 @@ SETS = {
     "test": "langid.tsv",  # held out: 300 EN + 300 ES
     "fresh": "langid_fresh.tsv",  # second held-out set, written after tuning ended
     "dev": "langid_dev.tsv",  # the lexicon and thresholds were tuned on this one
+    "short_es": "langid_short_es.tsv",  # 1-4 words, no context: 84 ES + 42 EN, 2026-12-01
 }
+SHORT = "short_es"  # always reported beside the chosen set: Pronto against lingua alone
 
 
 def read_tsv(path: Path, columns: int) -> list[list[str]]:
@@ -149,6 +152,17 @@ def evaluate(
     return name, accuracy, recall, rate, misses
 
 
+def accuracy_only(
+    detect: Callable[[str], str], rows: Sequence[list[str]]
+) -> tuple[float, dict[str, float], list[tuple[str, str, str]]]:
+    """Accuracy, per-language recall and misses, untimed."""
+    misses = [(text, label, got) for text, label in rows if (got := detect(text)) != label]
+    wrong = {lang: sum(1 for _, label, _ in misses if label == lang) for lang in LANGUAGES}
+    totals = {lang: sum(1 for _, label in rows if label == lang) for lang in LANGUAGES}
+    recall = {lang: 1 - wrong[lang] / totals[lang] for lang in LANGUAGES if totals[lang]}
+    return 1 - len(misses) / len(rows), recall, misses
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Print the side-by-side table and the sticky figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -211,6 +225,22 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"\n{name}: {len(misses)} misses")
             for text, label, got in misses:
                 print(f"  {label} -> {got}: {text}")
+
+    if args.set != SHORT:
+        # Each line judged alone, as `pronto detect-language --each` does: no previous language.
+        short_rows = read_tsv(DATA / SETS[SHORT], 2)
+        print(f"\nshort set ({SETS[SHORT]}, {len(short_rows)} messages, each line alone):")
+        pairs = [
+            ("lingua restricted (en/es)", lingua_detector()),
+            ("Pronto LanguageDetector", lambda t: pronto.decide(t).language),
+        ]
+        for name, detect in pairs:
+            accuracy, recall, misses = accuracy_only(detect, short_rows)
+            cells = " ".join(f"{recall.get(lang, 0.0):>10.1%}" for lang in LANGUAGES)
+            print(f"{name:<36} {accuracy:>9.1%} {cells}")
+            if args.errors:
+                for text, label, got in misses:
+                    print(f"  {label} -> {got}: {text}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from sqlalchemy import select
@@ -36,7 +37,7 @@ async def test_a_prospect_writing_while_the_offer_waits_gets_varying_notes(
             got = await stack.twilio.wait_for(PHONE, told + n, timeout=10)
             notes.append(got[-1].body)
         assert len(notes) == 4
-        assert all(a != b for a, b in zip(notes, notes[1:], strict=False)), notes
+        assert all(a != b for a, b in itertools.pairwise(notes)), notes
         assert "agent" in notes[0]
         assert len(stack.rasa.requests) == 1, "messages while the offer waits skip the bot"
 

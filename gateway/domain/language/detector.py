@@ -9,12 +9,14 @@ How a message is decided:
 1. Explicit requests win ("Can we continue in English?", "¿hablas español?", "I don't
    speak Spanish"): a language name next to a request cue, or negated.
 2. Lexical evidence from per-language data in ``gateway/domain/language/data/<code>.yml``
-   (function words, SMS shorthand, characters such as "ñ" or "¿", word endings), after
-   dropping what is evidence for no language: numbers, prices, emails, URLs, emoji,
-   acronyms, place names and the shared words in ``common.yml``.
+   (function words, SMS shorthand, characters such as "ñ" or "¿", word endings, verbs with
+   attached pronouns such as "dímelo"), after dropping what is evidence for no language:
+   numbers, prices, emails, URLs, emoji, acronyms, place names, people's names and the
+   shared words in ``common.yml``. A capitalised first word is a word, not a name.
 3. When the words alone are not decisive, lingua (restricted to the configured languages)
    and, if still close, langdetect (loaded with only the configured languages' profiles,
-   seeded) add their votes in log-odds.
+   seeded) add their votes in log-odds. A lone unknown word of five letters or more goes
+   to them too, before any fallback.
 4. Stickiness: an ongoing conversation keeps its language unless the message is an
    explicit request or clearly written in another language (several marker words).
    A new lead with no evidence gets the channel's fallback, else the default.
@@ -26,7 +28,7 @@ import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gateway.domain.language.models import (
@@ -57,7 +59,7 @@ _FAST_MARGIN = 4.0  # lexical margin beyond which the models cannot change the o
 _CLOSE_MARGIN = 1.5  # still this close after lingua: ask langdetect as well
 _MIN_CONFIDENCE = 0.6  # below this a message is treated as no evidence
 _MODEL_ONLY_CAP = 0.85  # model-only evidence never reaches the switch threshold
-_MODEL_MIN_LETTERS = 6  # a single unknown word shorter than this is no evidence ("lol", "hmm")
+_MODEL_MIN_LETTERS = 5  # a single unknown word shorter than this is no evidence ("ugh", "sad")
 _SWITCH_CONFIDENCE = 0.9
 _SWITCH_MIN_SCORE = 4.0  # two strong markers: "a full sentence in the other language"
 _SWITCH_MIN_WORDS = 3
@@ -66,6 +68,7 @@ _URL_EMAIL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|@\w+", re.IGNORECA
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _CLAUSE_BREAK = re.compile(r"[,.;:!?¿¡\n]")
 _REPEATS = re.compile(r"(.)\1+")
+_STRETCHED = re.compile(r"(.)\1{2,}")  # "mmmmm", "jjjjj": one letter held down
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,7 @@ class _Token:
     raw: str
     clause: int
     attached: bool  # glued to a digit or currency sign: "3bd", "400k", "$2k"
+    name: bool = False  # a person's name: evidence for no language
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +142,7 @@ class LanguageDetector:
         common_path = data_dir / "common.yml"
         common = load_yaml(common_path)
         self._neutral = folded(common, "neutral", common_path)
+        self._people = folded(common, "people", common_path)
         phrases = sorted(strings(common, "places", common_path), key=len, reverse=True)
         exact = [re.escape(p) for p in strings(common, "places_exact", common_path)]
         self._places = re.compile(
@@ -231,7 +236,28 @@ class LanguageDetector:
                 if squeezed in self._known:
                     key = squeezed
             tokens.append(_Token(key, match.group(), clause, attached))
+        names = [i for i in range(len(tokens)) if self._is_name(tokens, i)]
+        for i in names:
+            tokens[i] = replace(tokens[i], name=True)
         return tokens
+
+    def _is_name(self, tokens: Sequence[_Token], i: int) -> bool:
+        tok, after = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else None
+        if tok.key in self._known or tok.key in self._name_of or tok.attached:
+            return False
+        if tok.key in self._people:
+            return True  # "José", "Maribel", "Tom": alone they say nothing of the language
+        if not tok.raw[:1].isupper() or _acronym(tok.raw):
+            return False
+        if i and tokens[i - 1].clause == tok.clause:
+            return True  # capitalised inside a sentence: a name ("hola soy Jennifer")
+        # Phones capitalise the first word of any message ("Ayúdame", "Escucha"): it is a
+        # name only before another unknown capitalised word ("Maribel Ortega") or when it
+        # ends like a Spanish surname ("Hernández", "Gonzalez").
+        run = after is not None and after.clause == tok.clause and after.key not in self._known
+        run = run and after is not None and after.raw[:1].isupper() and not _acronym(after.raw)
+        accented = any(c in "áéíóú" for c in tok.raw.lower())  # "Pregúntale Tom"
+        return (run and not accented) or (len(tok.key) >= 5 and tok.key.endswith("ez"))
 
     def _evidence(self, text: str) -> _Evidence:
         tokens = self._tokens(text)
@@ -240,7 +266,7 @@ class LanguageDetector:
         unknown: list[_Token] = []
         words = 0
         for tok in tokens:
-            if tok.key in self._name_of:
+            if tok.key in self._name_of or tok.name:
                 continue
             if tok.key in self._neutral:
                 # "no"/"si" are no evidence, but "sí" with its accent is.
@@ -250,8 +276,9 @@ class LanguageDetector:
             if tok.attached and tok.key not in self._known:
                 continue  # "400k", "2x": units and typos glued to numbers are no evidence
             hit = False
+            known = tok.key in self._known  # "estate" is English, not "esta" + "te"
             for code, profile in self._profiles.items():
-                weight = self._word_weight(tok, profile)
+                weight = self._word_weight(tok, profile, known)
                 if weight:
                     scores[code] += weight
                     markers[code] += 1
@@ -277,17 +304,18 @@ class LanguageDetector:
         )
 
     @staticmethod
-    def _word_weight(tok: _Token, profile: LanguageProfile) -> float:
+    def _word_weight(tok: _Token, profile: LanguageProfile, known: bool) -> float:
         weight = profile.words.get(tok.key, 0.0)
+        if not known and profile.enclitics and len(tok.key) >= 4:
+            weight = profile.enclitic(tok.raw.lower())
         if not weight and len(tok.key) >= 5:
             raw = tok.raw.lower().replace("’", "'")
             folded_raw = fold(raw) if "'" not in raw else raw
             for suffix, suffix_weight in profile.suffixes:
-                if folded_raw.endswith(suffix):
+                # The ending must leave a stem: "taste" is not "-aste", "baron" not "-aron".
+                if folded_raw.endswith(suffix) and len(folded_raw) - len(suffix) >= 2:
                     weight = suffix_weight
                     break
-        if not weight and tok.raw[:1].isupper():
-            return 0.0  # an unknown capitalised word is a name, accents or not ("José")
         return weight + _char_weight(tok.raw, profile)
 
     def _explicit(self, tokens: Sequence[_Token], scores: Mapping[str, float]) -> str | None:
@@ -363,11 +391,11 @@ class LanguageDetector:
 
 
 def _model_worthy(unknown: Sequence[_Token]) -> bool:
-    # Without marker words, the models may judge two real words, or one long lower-case
-    # word ("confirmado", "gorgeous"), but not a name ("Maria Lopez", "Gonzalez").
-    if not unknown or all(t.raw[:1].isupper() for t in unknown):
+    # Without marker words, the models may judge two real words, or one word long enough
+    # ("Escucha", "corre", "gorgeous"); names never reach this list ("Maria Lopez").
+    if not unknown:
         return False
-    return len(unknown) >= 2 or len(unknown[0].key) >= _MODEL_MIN_LETTERS
+    return len(unknown) >= 2 or len(_STRETCHED.sub(r"\1", unknown[0].key)) >= _MODEL_MIN_LETTERS
 
 
 def _char_weight(raw: str, profile: LanguageProfile) -> float:
