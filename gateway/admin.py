@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Awaitable, Callable
 from html import escape
 from typing import Any
@@ -16,11 +17,13 @@ from gateway.store.models import Agent, Assignment, AuditEvent, Conversation, Le
 
 COOKIE = "pronto_admin"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_ID = re.compile(r"\d{1,19}", re.ASCII)
+_ID_MAX = 2**63 - 1  # the largest id SQL integer columns hold
 
 
 def add_admin_routes(app: web.Application) -> None:
     """Register the dashboard and API routes."""
-    app.router.add_get("/admin", _to_dashboard)
+    app.router.add_get("/admin", _guard(_to_dashboard))
     app.router.add_get("/admin/", _guard(dashboard))
     app.router.add_get("/admin/leads/{id:\\d+}", _guard(lead_page))
     app.router.add_get("/admin/api/messages", _guard(api_messages))
@@ -31,24 +34,54 @@ async def _to_dashboard(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/admin/")
 
 
+def _is_admin_token(request: web.Request, given: str) -> bool:
+    expected = request.app[SETTINGS].admin_token.get_secret_value()
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _bearer(request: web.Request) -> str:
+    auth = request.headers.get("Authorization", "")
+    return auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+
+
+def has_admin_bearer(request: web.Request) -> bool:
+    """Whether the request carries the admin token as `Authorization: Bearer …` (scrapers)."""
+    return _is_admin_token(request, _bearer(request))
+
+
 def _guard(handler: Handler) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
-        expected = request.app[SETTINGS].admin_token.get_secret_value()
-        given = (
-            request.query.get("token")
-            or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-            or request.cookies.get(COOKIE, "")
-        )
-        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        given = request.query.get("token") or _bearer(request) or request.cookies.get(COOKIE, "")
+        if not _is_admin_token(request, given):
             raise web.HTTPUnauthorized(text="admin token required (?token=, Bearer or cookie)")
         if "token" in request.query:
-            # Move the credential out of the URL (history, referrers) into a strict cookie.
-            resp = web.HTTPFound(request.path)
-            resp.set_cookie(COOKIE, given, httponly=True, samesite="Strict", path="/admin")
+            # Move the credential out of the URL (history, referrers) into a strict cookie;
+            # the rest of the query (a lead filter, a page) is kept.
+            rest = [(k, v) for k, v in request.query.items() if k != "token"]
+            resp = web.HTTPFound(request.rel_url.with_query(rest or None))
+            secure = request.secure or request.app[SETTINGS].public_url.startswith("https://")
+            resp.set_cookie(COOKIE, given, httponly=True, samesite="Strict", path="/admin",
+                            secure=secure)
             raise resp
         return await handler(request)
 
     return guarded
+
+
+def int_param(value: str | None, name: str, default: int | None = None) -> int:
+    """A whole-number query or path parameter (an id), or 400 Bad Request.
+
+    Raises:
+        web.HTTPBadRequest: the value is missing (and there is no default), not a plain
+            non-negative number, or too large for an SQL id.
+    """
+    if value is None:
+        if default is None:
+            raise web.HTTPBadRequest(text=f"{name} is required")
+        return default
+    if not _ID.fullmatch(value) or int(value) > _ID_MAX:
+        raise web.HTTPBadRequest(text=f"{name} must be a whole number")
+    return int(value)
 
 
 def _maker(request: web.Request) -> Any:
@@ -71,17 +104,20 @@ async def api_messages(request: web.Request) -> web.Response:
     if "address" in request.query:
         q = q.where(Message.address == request.query["address"])
     if "lead_id" in request.query:
-        q = q.where(Message.lead_id == int(request.query["lead_id"]))
+        q = q.where(Message.lead_id == int_param(request.query["lead_id"], "lead_id"))
     if "direction" in request.query:
+        if request.query["direction"] not in ("in", "out"):
+            raise web.HTTPBadRequest(text="direction must be in or out")
         q = q.where(Message.direction == request.query["direction"])
-    q = q.where(Message.id > int(request.query.get("after_id", "0"))).limit(200)
+    after_id = int_param(request.query.get("after_id"), "after_id", default=0)
+    q = q.where(Message.id > after_id).limit(200)
     async with _maker(request)() as session:
         rows = (await session.execute(q)).scalars().all()
     return web.json_response([_msg_json(m) for m in rows])
 
 
 async def _lead_bundle(request: web.Request) -> dict[str, Any]:
-    lead_id = int(request.match_info["id"])
+    lead_id = int_param(request.match_info["id"], "lead id")
     async with _maker(request)() as session:
         lead = await session.get(Lead, lead_id)
         if lead is None:

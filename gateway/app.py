@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from gateway import metrics
-from gateway.admin import add_admin_routes
+from gateway.admin import add_admin_routes, has_admin_bearer
 from gateway.channels import Channel, StatusChannel, build_channels
 from gateway.channels.base import ChannelContext, Forgets, HasRoutes
 from gateway.config.settings import Settings
@@ -61,6 +61,18 @@ async def error_middleware(
         return web.Response(status=500, text="internal error")
 
 
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "twilio", "aiosqlite")
+"""Third-party loggers that write request URLs (the Telegram bot token is part of every Bot API
+URL), recipients' addresses, or SQL parameters (aiosqlite, at DEBUG) below WARNING: kept at
+WARNING whatever the root level."""
+
+
+def quiet_loggers() -> None:
+    """Hold the `QUIET_LOGGERS` at WARNING (logs never carry tokens or phone numbers)."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -76,6 +88,7 @@ def create_app(
         run_workers: run queue/timer workers in this process (default: settings.run_workers).
         language: a prebuilt detector (tests share one; it loads models once).
     """
+    quiet_loggers()
     app = web.Application(middlewares=[error_middleware], client_max_size=1024**2)
     app[SETTINGS] = settings
     workers = settings.run_workers if run_workers is None else run_workers
@@ -245,7 +258,13 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics_view(request: web.Request) -> web.Response:
-    """`GET /metrics`: Prometheus exposition."""
+    """`GET /metrics`: Prometheus exposition, behind the admin token (`Authorization: Bearer`)
+    unless the `metrics_public` setting opens it."""
+    if not request.app[SETTINGS].metrics_public and not has_admin_bearer(request):
+        raise web.HTTPUnauthorized(
+            text="admin token required (Authorization: Bearer)",
+            headers={"WWW-Authenticate": 'Bearer realm="pronto"'},
+        )
     resp = web.Response(body=generate_latest())
     resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]
     return resp

@@ -19,8 +19,28 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="run the gateway (webhooks, web chat, dashboard, workers)")
     w = sub.add_parser("worker", help="run a queue and timer worker (scale out with several)")
     w.add_argument("--burst", action="store_true", help="process what is due, then exit")
-    d = sub.add_parser("detect-language", help="print en/es for each line on stdin")
-    d.add_argument("--previous", help="the conversation's language so far")
+    d = sub.add_parser(
+        "detect-language",
+        help="print en/es for each line on stdin",
+        description=(
+            "Print the answer language (en or es) for each line on stdin. By default stdin is"
+            " ONE conversation: each answer is the next line's previous language, so a line"
+            " without evidence (ok, 500k, a name) keeps it and only a clear sentence or an"
+            " explicit request switches. With --each every line is judged on its own, with no"
+            " context: batch use, one answer per line, and a line without evidence gets the"
+            " default language (en)."
+        ),
+    )
+    d.add_argument(
+        "--previous",
+        metavar="en|es",
+        help="the conversation's language so far (seeds the first line)",
+    )
+    d.add_argument(
+        "--each",
+        action="store_true",
+        help="judge every line on its own, without context (batch use)",
+    )
     s = sub.add_parser("simulate", help="chat as a prospect through the running gateway")
     s.add_argument("--phone", default="+13055550123", help="the prospect's phone number")
     s.add_argument("--channel", choices=["sms", "whatsapp"], default="sms")
@@ -30,13 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # twilio's client logs request details (addresses) at INFO; logs never carry phone numbers.
-    logging.getLogger("twilio").setLevel(logging.WARNING)
     try:
         if args.cmd == "detect-language":
-            return detect_language(sys.stdin, sys.stdout, args.previous)
+            return detect_language(sys.stdin, sys.stdout, args.previous, each=args.each)
+        # httpx, telegram and twilio log request URLs (the Telegram token is in them) and
+        # addresses: they stay at WARNING whatever the root level.
+        from gateway.app import quiet_loggers
         from gateway.config.settings import load_settings
 
+        quiet_loggers()
         settings = load_settings()
         if args.cmd == "serve":
             return serve(settings)
@@ -50,8 +72,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def detect_language(stdin: TextIO, stdout: TextIO, previous: str | None) -> int:
-    """Read lines, print the language of each; each answer becomes the next `previous`."""
+def detect_language(
+    stdin: TextIO, stdout: TextIO, previous: str | None, *, each: bool = False
+) -> int:
+    """Read lines, print the language of each.
+
+    Args:
+        stdin: One message a line.
+        stdout: Gets one language code a line.
+        previous: The conversation's language before the first line (not with ``each``).
+        each: Judge every line alone; otherwise each answer becomes the next `previous`.
+    """
     from gateway.domain.language.detector import LanguageDetector
 
     detector = LanguageDetector()
@@ -59,9 +90,13 @@ def detect_language(stdin: TextIO, stdout: TextIO, previous: str | None) -> int:
         print(f"pronto: --previous must be one of {', '.join(detector.languages)}",
               file=sys.stderr)
         return 2
+    if each and previous is not None:
+        print("pronto: --each judges lines without context; drop --previous", file=sys.stderr)
+        return 2
     for line in stdin:
-        decision = detector.decide(line.rstrip("\n"), previous=previous)
-        previous = decision.language
+        decision = detector.decide(line.rstrip("\r\n"), previous=previous)
+        if not each:
+            previous = decision.language
         stdout.write(decision.language + "\n")
         stdout.flush()
     return 0

@@ -1,6 +1,7 @@
 """The worker pipeline for one queued event.
 
-Inbound: dedupe → agent or lead → store → compliance keywords → language → human or bot.
+Inbound: dedupe → agent or lead → store → compliance (keywords, revocation in free text) →
+language → human or bot.
 The bot step is bounded by the acknowledgement budget: if Rasa is slower or down, the lead gets
 the instant acknowledgement in its language at once and the message stays `pending` until
 Rasa answers (a durable `bot_retry` timer drains it, in order).
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
 from gateway.channels.base import ShowsLanguage, ShowsTyping
-from gateway.domain.compliance import Keyword, keyword, keyword_language
+from gateway.compliance_flow import ComplianceFlow
 from gateway.domain.phones import to_e164
 from gateway.errors import BotUnavailable
 from gateway.infra.bot_client import BotReply
@@ -34,7 +35,6 @@ from gateway.store.leads import (
     find_agent_by_address,
     find_message,
     find_or_create_lead,
-    mark_opted_out,
     pending_bot_messages,
 )
 from gateway.store.models import Identity, Lead, Message, Timer
@@ -127,9 +127,7 @@ class Pipeline:
                 msg.bot_status = "skipped"  # a button from someone who is not an agent
                 return None
 
-            kw = keyword(inbound.text, opted_out=lead.opted_out)
-            if kw is not None:
-                await self._compliance(session, lead, msg, kw, inbound)
+            if await self._compliance(session, lead, msg, inbound, created):
                 return None
             if lead.opted_out:
                 msg.bot_status = "skipped"
@@ -204,34 +202,11 @@ class Pipeline:
             after_commit(session, lambda: set_language(address, lang))
 
     async def _compliance(
-        self, session: AsyncSession, lead: Lead, msg: Message, kw: Keyword, inbound: Inbound
-    ) -> None:
-        msg.bot_status = "skipped"
-        lang = keyword_language(inbound.text) or lead.language
-        if kw is Keyword.STOP:
-            if lead.opted_out:
-                return  # confirmed once already
-            await mark_opted_out(session, lead.id, reason="keyword")
-            await self.s.timers.cancel(session, lead_id=lead.id)
-            template = "stop_confirm"
-        elif kw is Keyword.START:
-            if lead.opted_out:
-                lead.opted_out = False
-                lead.opted_out_at = None
-                audit(session, "lead.opted_in", lead_id=lead.id)
-            template = "start_confirm"
-        else:
-            audit(session, "lead.help", lead_id=lead.id)
-            template = "help"
-        await self.s.outbox.queue(
-            session,
-            channel=inbound.channel,
-            address=inbound.address,
-            text=self.s.templates.render(template, lang, brokerage=self.s.settings.brokerage),
-            author="system",
-            lead_id=lead.id,
-            language=lang,
-        )
+        self, session: AsyncSession, lead: Lead, msg: Message, inbound: Inbound, created: bool
+    ) -> bool:
+        """Keywords, revocation in free text, flagged requests (`gateway.compliance_flow`);
+        True when the message was answered there and goes no further."""
+        return await ComplianceFlow(self.s).screen(session, lead, msg, inbound, created=created)
 
     async def _contact(self, session: AsyncSession, lead: Lead, inbound: Inbound) -> None:
         phone = to_e164(str(inbound.raw.get("phone") or "")) if inbound.raw.get("phone") else None

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     telegram_polling: bool = Field(False, validation_alias="PRONTO_TELEGRAM_POLLING")
 
     admin_token: SecretStr = Field(SecretStr(""), validation_alias="PRONTO_ADMIN_TOKEN")
+    metrics_public: bool = Field(False, validation_alias="PRONTO_METRICS_PUBLIC")
+    """Serve `/metrics` without the admin token (a scraper on a private network)."""
     session_secret: SecretStr = Field(SecretStr(""), validation_alias="PRONTO_SESSION_SECRET")
 
     brokerage: str = "Pronto Realty"
