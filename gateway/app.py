@@ -16,6 +16,7 @@ from gateway import metrics
 from gateway.admin import add_admin_routes, has_admin_bearer
 from gateway.channels import Channel, StatusChannel, build_channels
 from gateway.channels.base import ChannelContext, Forgets, HasRoutes
+from gateway.config.handoff import HandoffConfig
 from gateway.config.settings import Settings
 from gateway.config.templates import Templates
 from gateway.domain.language.detector import LanguageDetector
@@ -104,14 +105,17 @@ def create_app(
             context = ChannelContext(enqueue=enqueue, redis=services.redis)
             for adapter in adapters.values():
                 await adapter.start(context)
-            await _start_handoff(services)
+            handoff_config = await _start_handoff(services)
             pipeline = Pipeline(services)
             app[SERVICES], app[PIPELINE] = services, pipeline
             task = None
             if workers:
+                # The worker also sweeps sends a dead process left queued, and closes idle
+                # conversations (DESIGN §1.9: every waiting state has a next step).
                 worker = Worker(
                     services.queue, services.timers, pipeline.handle,
-                    lease_seconds=settings.lease_seconds,
+                    lease_seconds=settings.lease_seconds, outbox=services.outbox,
+                    idle_close_after=handoff_config.policy.close.idle_after,
                 )
                 app[WORKER] = worker
                 task = asyncio.create_task(worker.run(), name="worker")
@@ -172,7 +176,7 @@ class _services:
         await self.engine.dispose()
 
 
-async def _start_handoff(services: Services) -> None:
+async def _start_handoff(services: Services) -> HandoffConfig:
     # The outbox must see the adapters chosen at start.
     services.outbox.channels = services.channels
 
@@ -182,6 +186,7 @@ async def _start_handoff(services: Services) -> None:
     handoff = Handoff(services, config)
     handoff.register_timers(services.timers)
     services.handoff = handoff
+    return config
 
 
 def _enqueuer(queue: InboundQueue) -> Enqueue:

@@ -121,6 +121,7 @@ def serve(settings: object) -> int:
 async def worker(settings: object, *, burst: bool) -> int:
     """A worker process: no HTTP, the same pipeline."""
     from gateway.app import create_app
+    from gateway.config.handoff import load_handoff_config
     from gateway.config.settings import Settings
     from gateway.keys import PIPELINE, SERVICES
     from gateway.worker import Worker
@@ -136,7 +137,8 @@ async def worker(settings: object, *, burst: bool) -> int:
     try:
         services = app[SERVICES]
         w = Worker(services.queue, services.timers, app[PIPELINE].handle,
-                   lease_seconds=settings.lease_seconds)
+                   lease_seconds=settings.lease_seconds, outbox=services.outbox,
+                   idle_close_after=load_handoff_config(settings).policy.close.idle_after)
         if burst:
             handled = await w.run_burst()
             print(f"processed {handled} event(s)")

@@ -1,10 +1,14 @@
-"""Workers: consume partitions of the inbound queue and fire due timers.
+"""Workers: consume partitions of the inbound queue, fire due timers, and keep house.
 
 Each partition is held by one worker at a time through a Redis lease that the holder renews;
 live workers split the partitions evenly (heartbeats in a sorted set). Inside a partition,
 events of one key run strictly in order; different keys run concurrently. An event is
 acknowledged only after it was processed, so a killed worker's entries are taken over by the
 next holder of its partitions (at-least-once; the pipeline dedupes).
+
+Next to the timers, the periodic loop owns what no single request does: the outbox sweeper
+sends queued messages a dead process left behind (`Outbox.sweep`), and conversations nobody
+touched for the configured inactivity are closed (`gateway.handoff.closing.close_idle`).
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from gateway import metrics
+from gateway.handoff.closing import close_idle
+from gateway.infra.outbound import Outbox
 from gateway.infra.queue import Event, InboundQueue
 from gateway.infra.timers import Timers
 
@@ -39,7 +46,7 @@ return 0
 
 
 class Worker:
-    """One worker: partition consumers plus the timer loop."""
+    """One worker: partition consumers plus the timer and housekeeping loop."""
 
     def __init__(
         self,
@@ -52,7 +59,27 @@ class Worker:
         max_in_flight: int = 1024,
         max_attempts: int = 3,
         worker_id: str | None = None,
+        outbox: Outbox | None = None,
+        sweep_interval: float = 5.0,
+        idle_close_after: timedelta | None = None,
+        close_interval: float = 300.0,
     ) -> None:
+        """Create a worker.
+
+        Args:
+            queue: the inbound queue.
+            timers: the timer service (its handlers registered).
+            handler: processes one queue event.
+            lease_seconds: partition lease.
+            timer_interval: seconds between timer runs.
+            max_in_flight: events processed concurrently at most.
+            max_attempts: tries per event before it is parked in the dead stream.
+            worker_id: this worker's name (default: host and a nonce).
+            outbox: sweep its queued messages left by dead processes (None: no sweeper).
+            sweep_interval: seconds between outbox sweeps.
+            idle_close_after: close conversations untouched this long (None: never).
+            close_interval: seconds between inactivity checks.
+        """
         self.queue = queue
         self.redis = queue.redis
         self.timers = timers
@@ -66,6 +93,10 @@ class Worker:
         self._stop = asyncio.Event()
         self._tails: dict[str, asyncio.Future[None]] = {}
         self._inflight: set[asyncio.Task[None]] = set()
+        self.outbox = outbox
+        self.idle_close_after = idle_close_after
+        self._every = {"sweep": sweep_interval, "close": close_interval}
+        self._last: dict[str, float] = {}
 
     def _lease_key(self, p: int) -> str:
         return f"{self.queue.prefix}:partition-lease:{p}"
@@ -199,7 +230,38 @@ class Worker:
                 await self.timers.run_due(self.id)
             except Exception:
                 log.exception("timer loop failed")
+            await self.housekeeping()
             await asyncio.sleep(self.timer_interval)
+
+    async def housekeeping(self, *, force: bool = False) -> int:
+        """Run the periodic jobs that are due (all of them when `force`); returns the work done.
+
+        Each job fails alone: a failure is logged and the job runs again at its next turn.
+        """
+        done = 0
+        if self.outbox is not None and self._due("sweep", force):
+            done += await self._job("outbox sweep", self.outbox.sweep())
+        if self.idle_close_after is not None and self._due("close", force):
+            done += await self._job("idle close", close_idle(
+                self.timers.store, self.timers, idle=self.idle_close_after,
+                now=self.timers.clock(),
+            ))
+        return done
+
+    def _due(self, job: str, force: bool) -> bool:
+        now = time.monotonic()
+        last = self._last.get(job)
+        if force or last is None or now - last >= self._every[job]:
+            self._last[job] = now
+            return True
+        return False
+
+    async def _job(self, name: str, work: Awaitable[int]) -> int:
+        try:
+            return await work
+        except Exception:
+            log.exception("%s failed", name)
+            return 0
 
     # -- burst mode (tests, `pronto worker --burst`) ----------------------------------------------
 
@@ -217,6 +279,7 @@ class Worker:
                     await self._process(event)
                     progressed += 1
             progressed += await self.timers.run_due(self.id)
+            progressed += await self.housekeeping(force=True)
             handled += progressed
             if not progressed:
                 break

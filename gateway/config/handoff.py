@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -175,6 +176,18 @@ class ReplyLapsePolicy(_Strict):
     reassign_after_minutes: ByHours = ByHours(business=15, after_hours=60)
 
 
+class ClosePolicy(_Strict):
+    """When a conversation nobody touches is closed on its own (outcome "inactive")."""
+
+    idle_days: float = Field(default=14, ge=0)
+    """Days without a message or state change before auto-close; 0 turns it off."""
+
+    @property
+    def idle_after(self) -> timedelta | None:
+        """The inactivity that closes a conversation, or None when auto-close is off."""
+        return timedelta(days=self.idle_days) if self.idle_days else None
+
+
 class HandoffSection(_Strict):
     """pronto.yml `handoff:`."""
 
@@ -183,6 +196,7 @@ class HandoffSection(_Strict):
     business_hours: BusinessHours = BusinessHours()
     accept: AcceptPolicy = AcceptPolicy()
     reply_lapse: ReplyLapsePolicy = ReplyLapsePolicy()
+    close: ClosePolicy = ClosePolicy()
     transcript_path: str = "/admin/leads/{lead_id}"
 
 

@@ -5,6 +5,8 @@
     #4821 text                                 send text to that lead
     DONE 4821 | LISTO 4821                     hand the conversation back to the assistant
                                                (always with its code)
+    DONE 4821 won|lost|no-answer               close it with its outcome
+    LISTO 4821 ganado|perdido|sin-respuesta
     LEADS | CLIENTES                           list my open leads
     HELP | AYUDA | ?                           the command list
     anything else                              text for my most recent lead
@@ -21,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["accept", "pass", "relay", "reply", "done", "leads", "help", "unknown"]
+Kind = Literal["accept", "pass", "relay", "reply", "done", "close", "leads", "help", "unknown"]
 
 _WORDS: dict[str, Kind] = {
     **dict.fromkeys(
@@ -40,6 +42,16 @@ _WORDS: dict[str, Kind] = {
 # the prospect, and releasing a lead by accident is worse than asking again.
 _STANDALONE: frozenset[Kind] = frozenset({"accept", "pass", "leads", "help"})
 _CODE = re.compile(r"^[a-z0-9]{3,8}$")
+# Outcomes of DONE <code> <outcome>, words folded and joined with "-".
+OUTCOMES: dict[str, str] = {
+    **dict.fromkeys(["won", "win", "ganado", "ganada", "ganamos", "gane"], "won"),
+    **dict.fromkeys(["lost", "lose", "perdido", "perdida", "perdimos"], "lost"),
+    **dict.fromkeys(
+        ["no-answer", "noanswer", "no-response", "unresponsive", "sin-respuesta",
+         "sinrespuesta", "no-contesta", "no-responde"],
+        "no_answer",
+    ),
+}
 _RELAY = re.compile(r"^#\s*([A-Za-z0-9]{3,8})\b[\s:,.-]*(.*)$", re.DOTALL)
 
 
@@ -51,11 +63,14 @@ class Command:
         kind: what the agent asked for.
         code: the lead code given, upper-cased, or None.
         text: text to relay ("relay" and "reply").
+        outcome: "won", "lost" or "no_answer" ("close"); None for a close whose outcome
+            was not understood (the agent is shown the usage).
     """
 
     kind: Kind
     code: str | None = None
     text: str = ""
+    outcome: str | None = None
 
 
 def _fold(word: str) -> str:
@@ -81,6 +96,9 @@ def parse_command(text: str) -> Command:
     rest = words[1:]
     if head in ("mis", "my") and len(rest) == 1 and _fold(rest[0]) in ("leads", "clientes"):
         return Command("leads")
+    if kind == "done" and len(rest) >= 2 and _is_code(rest[0]):
+        outcome = "-".join(_fold(w) for w in rest[1:]).replace("_", "-")
+        return Command("close", _fold(rest[0]).upper(), outcome=OUTCOMES.get(outcome))
     if kind is not None:
         if not rest and kind in _STANDALONE:
             return Command(kind)
@@ -90,6 +108,12 @@ def parse_command(text: str) -> Command:
         if len(words) == 1 or _CODE.match(_fold(words[1])):
             return Command("unknown")
     return Command("reply", None, stripped)
+
+
+def _is_code(word: str) -> bool:
+    """A lead code as agents type it after DONE (codes are numbers; a word is not one)."""
+    folded = _fold(word)
+    return bool(_CODE.match(folded)) and any(c.isdigit() for c in folded)
 
 
 def _near_command(word: str) -> bool:

@@ -1,4 +1,4 @@
-"""What an agent's message does: accept, pass, hand back, list, or relay text to a lead.
+"""What an agent's message does: accept, pass, hand back, close, list, or relay text to a lead.
 
 Accept is the competing transition against the accept deadline and against other agents
 (first to claim): the assignment moves offered → accepted, then the conversation moves
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.channels.base import ShowsAgent
 from gateway.domain import escalation as esc
 from gateway.domain.agent_commands import parse_command
+from gateway.handoff.closing import close_conversation
 from gateway.handoff.ports import HandoffPort
 from gateway.messages import Inbound
 from gateway.store import handoff as hs
@@ -59,6 +60,8 @@ async def handle(
             await relay(hf, session, agent, owned[0], cmd.text, message)
     elif cmd.kind == "done" and cmd.code:
         await done(hf, session, agent, cmd.code)
+    elif cmd.kind == "close" and cmd.code:
+        await close(hf, session, agent, cmd.code, cmd.outcome)
     elif cmd.kind == "leads":
         await list_leads(hf, session, agent)
     else:
@@ -279,13 +282,19 @@ async def relay(
 
 async def release(
     hf: HandoffPort, session: AsyncSession, agent: Agent, conv: Conversation, lead: Lead, *,
-    status: str,
+    status: str, assignment: Assignment | None = None,
 ) -> None:
-    """End the agent's ownership: assignment → `status`, reply-lapse timers cancelled."""
+    """End the agent's ownership: assignment → `status`, reply-lapse timers cancelled.
+
+    `assignment` is the accepted one when the caller already moved the conversation on (it
+    is then no longer found as owned).
+    """
     now = hf.services.clock()
-    owned = await hs.owned_by_lead(session, agent.id, lead.id)
-    if owned is not None:
-        await hs.transition(session, Assignment, owned[1].id, where={"status": "accepted"},
+    if assignment is None:
+        owned = await hs.owned_by_lead(session, agent.id, lead.id)
+        assignment = owned[1] if owned is not None else None
+    if assignment is not None:
+        await hs.transition(session, Assignment, assignment.id, where={"status": "accepted"},
                             status=status, decided_at=now)
     await hf.timers.cancel(session, lead_id=lead.id, kinds=(esc.REPLY_LAPSE,))
     audit(session, f"assignment.{status}", lead_id=lead.id, agent_id=agent.id, at=now,
@@ -312,15 +321,44 @@ async def done(hf: HandoffPort, session: AsyncSession, agent: Agent, code: str) 
     if owned is None:
         await hf.tell_agent(session, agent, "agent_unknown_code", code=code)
         return
-    conv = owned[0]
+    conv, accepted = owned
     lead = await session.get(Lead, conv.lead_id)
     if lead is None:
         return
     if await hs.transition(session, Conversation, conv.id,
                            where={"status": "agent", "agent_id": agent.id},
                            status="bot", agent_id=None):
-        await release(hf, session, agent, conv, lead, status="released")
+        await release(hf, session, agent, conv, lead, status="released", assignment=accepted)
     await hf.tell_agent(session, agent, "agent_done", code=code)
+
+
+async def close(
+    hf: HandoffPort, session: AsyncSession, agent: Agent, code: str, outcome: str | None
+) -> None:
+    """DONE <code> won|lost|no-answer: close the conversation with its outcome.
+
+    The agent who owns it may close it, and so may its owner of record after handing it back
+    to the assistant (plain DONE). Closing frees the agent's cap.
+    """
+    if outcome is None:
+        await hf.tell_agent(session, agent, "agent_close_usage", code=code)
+        return
+    owned = await hs.owned_by_code(session, agent.id, code)
+    conv = owned[0] if owned else None
+    if conv is None:
+        latest = await hs.latest_with_code(session, code)
+        if latest is not None and latest.agent_id == agent.id and latest.status == "released":
+            conv = await session.get(Conversation, latest.conversation_id)
+    lead = await session.get(Lead, conv.lead_id) if conv is not None else None
+    if conv is None or lead is None or not await close_conversation(
+        session, hf.timers, conv, outcome=outcome, at=hf.services.clock(), by="agent",
+        agent_id=agent.id,
+    ):
+        await hf.tell_agent(session, agent, "agent_unknown_code", code=code)
+        return
+    if owned:
+        _show_agent(hf, session, lead, None)
+    await hf.tell_agent(session, agent, f"agent_closed_{outcome}", code=code)
 
 
 async def list_leads(hf: HandoffPort, session: AsyncSession, agent: Agent) -> None:

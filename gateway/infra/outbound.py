@@ -1,6 +1,12 @@
 """Outbound: every message out is stored first, sent after its transaction commits through its
 channel adapter, and updated with the provider's id and status.
 
+A queued message always has an owner: the row is born claimed by the process that queued it
+(`claimed_by`, `claimed_until`), which sends it from an after-commit hook. If that process dies
+between commit and send, the lease lapses and any live process's sweeper (`Outbox.sweep`, run
+by the worker loop) claims the row with one conditional UPDATE and sends it, so a message left
+behind is sent, and sent once even when several sweepers race.
+
 Provider errors are handled by meaning: opted out → mark the lead and never retry; rate limits
 and transient failures → back off and retry; anything else → recorded as failed.
 """
@@ -9,10 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import os
+import secrets
+import socket
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
@@ -20,9 +30,13 @@ from gateway.channels.base import Channel
 from gateway.errors import ChannelError, ProviderRejected, RateLimited
 from gateway.messages import Button, Outbound, utcnow
 from gateway.store.leads import Store, after_commit, audit, mark_opted_out
-from gateway.store.models import Message
+from gateway.store.models import Lead, Message
 
 log = logging.getLogger(__name__)
+LEASE_SECONDS = 120.0
+"""Default hold of a process on a queued message before another may send it."""
+SKIPPED = "skipped"
+"""`deliver` outcome when this process no longer holds the message's lease (another sends it)."""
 
 
 class Outbox:
@@ -35,6 +49,10 @@ class Outbox:
         *,
         max_attempts: int = 4,
         max_backoff: float = 30.0,
+        lease_seconds: float = LEASE_SECONDS,
+        max_age_seconds: float = 24 * 3600.0,
+        owner: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """Create the outbox.
 
@@ -43,11 +61,21 @@ class Outbox:
             channels: adapter per message channel ("sms", "whatsapp", "telegram", "webchat").
             max_attempts: sends tried per message before it is marked failed.
             max_backoff: cap, in seconds, on one wait between attempts.
+            lease_seconds: how long a process holds a queued message before a sweeper may
+                take it over; renewed while a send is still retrying.
+            max_age_seconds: a message left queued longer than this is marked failed
+                ("stale") by the sweeper instead of being sent late.
+            owner: this process's name in `claimed_by` (default: host, pid and a nonce).
+            clock: wall-clock time source for leases (tests move it).
         """
         self.store = store
         self.channels = channels
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_age = timedelta(seconds=max_age_seconds)
+        self.owner = owner or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.clock = clock
 
     async def queue(
         self,
@@ -64,7 +92,12 @@ class Outbox:
         buttons: tuple[Button, ...] = (),
         reply_to: str | None = None,
     ) -> Message:
-        """Store an outbound message in `session`; it is sent once the transaction commits."""
+        """Store an outbound message in `session`; it is sent once the transaction commits.
+
+        The row is claimed by this process for one lease; if the process dies before sending,
+        a sweeper sends it once the lease lapses.
+        """
+        until = self.clock() + self.lease
         msg = Message(
             direction="out",
             author=author,
@@ -76,6 +109,9 @@ class Outbox:
             conversation_id=conversation_id,
             language=language,
             status="queued",
+            claimed_by=self.owner,
+            claimed_until=until,
+            buttons=[[b.label, b.data] for b in buttons] or None,
         )
         session.add(msg)
         await session.flush()
@@ -87,14 +123,25 @@ class Outbox:
             reply_to=reply_to,
             message_id=msg.id,
         )
+
         async def send() -> None:
-            await self.deliver(out, lead_id=lead_id)
+            await self.deliver(out, lead_id=lead_id, lease_until=until)
 
         after_commit(session, send)
         return msg
 
-    async def deliver(self, out: Outbound, *, lead_id: int | None) -> str:
-        """Send a stored message now, with retries; returns the final status."""
+    async def deliver(
+        self, out: Outbound, *, lead_id: int | None, lease_until: datetime | None = None
+    ) -> str:
+        """Send a stored message now, with retries; returns the final status.
+
+        Args:
+            out: the message (with its `message_id`).
+            lead_id: the lead it belongs to, for opt-out marking and logs.
+            lease_until: when this process's claim on the row lapses; the claim is renewed
+                before a retry once it is close, and the send gives up ("skipped") if
+                another process took the row over meanwhile.
+        """
         adapter = self.channels.get(out.channel)
         status, provider_id, error = "failed", None, None
         opted_out = False
@@ -103,6 +150,12 @@ class Outbox:
             log.error("no adapter for channel %s (message %s)", out.channel, out.message_id)
         else:
             for attempt in range(1, self.max_attempts + 1):
+                if lease_until is not None and out.message_id is not None:
+                    renewed = await self._keep_lease(out.message_id, lease_until)
+                    if renewed is None:
+                        log.warning("message %s was taken over by another sender", out.message_id)
+                        return SKIPPED
+                    lease_until = renewed
                 try:
                     results = await adapter.send(out)
                     status = results[-1].status if results else "sent"
@@ -125,8 +178,15 @@ class Outbox:
                     error = type(exc).__name__
                     log.warning("send failed for message %s: %s", out.message_id, error)
                     break
+        await self._record(out, lead_id, status, provider_id, error, opted_out=opted_out)
+        return status
+
+    async def _record(
+        self, out: Outbound, lead_id: int | None, status: str, provider_id: str | None,
+        error: str | None, *, opted_out: bool,
+    ) -> None:
         metrics.OUTBOUND.labels(channel=out.channel, status=status).inc()
-        values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+        values: dict[str, Any] = {"status": status, "updated_at": utcnow(), "claimed_until": None}
         if provider_id:
             values["provider_id"] = provider_id
         if error:
@@ -143,4 +203,99 @@ class Outbox:
                     session, "message.failed", lead_id=lead_id,
                     message_id=out.message_id, code=error,
                 )
-        return status
+
+    async def _keep_lease(self, message_id: int, until: datetime) -> datetime | None:
+        """The lease still held on a queued row: `until`, or renewed once it is close to
+        lapsing (one UPDATE, only then); None when another process holds the row now."""
+        now = self.clock()
+        if now < until - self.lease / 4:
+            return until
+        renewed = now + self.lease
+        async with self.store.transaction() as session:
+            res = await session.execute(
+                update(Message)
+                .where(
+                    Message.id == message_id,
+                    Message.status == "queued",
+                    Message.claimed_by == self.owner,
+                )
+                .values(claimed_until=renewed)
+            )
+        return renewed if res.rowcount == 1 else None  # type: ignore[attr-defined]
+
+    # -- the sweeper ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _unowned(now: datetime) -> Any:
+        """Queued, never sent, and nobody's lease in force. `claimed_until` is cleared once a
+        send is recorded, so its index leads straight to the few sends in flight."""
+        return and_(
+            Message.claimed_until < now,
+            Message.direction == "out",
+            Message.status == "queued",
+            Message.provider_id.is_(None),
+        )
+
+    async def sweep(self, limit: int = 50) -> int:
+        """Claim queued messages whose sender's lease lapsed (a dead process) and send them.
+
+        The claim is one conditional UPDATE over the candidates (their lease must still be
+        lapsed), so of several sweepers racing over the same rows each row has one winner.
+
+        Returns:
+            How many messages this call claimed (sent, failed or dropped).
+        """
+        now = self.clock()
+        until = now + self.lease
+        async with self.store.maker() as session:
+            ids = list(
+                (
+                    await session.execute(
+                        select(Message.id)
+                        .where(self._unowned(now))
+                        .order_by(Message.id)
+                        .limit(limit)
+                    )
+                ).scalars()
+            )
+        if not ids:
+            return 0
+        async with self.store.transaction() as session:
+            res = await session.execute(
+                update(Message)
+                .where(Message.id.in_(ids), self._unowned(now))
+                .values(claimed_by=self.owner, claimed_until=until)
+                .returning(Message)
+                .execution_options(synchronize_session=False)
+            )
+            claimed = sorted(res.scalars(), key=lambda m: m.id)
+            leads = await _leads(session, {m.lead_id for m in claimed if m.lead_id})
+        for msg in claimed:
+            await self._resend(msg, leads.get(msg.lead_id or 0), now, until)
+        return len(claimed)
+
+    async def _resend(
+        self, msg: Message, lead: Lead | None, now: datetime, until: datetime
+    ) -> None:
+        # SQLite hands back naive datetimes for timezone columns; they are UTC.
+        created = msg.created_at if msg.created_at.tzinfo else msg.created_at.replace(tzinfo=UTC)
+        out = Outbound(
+            channel=msg.channel, address=msg.address, text=msg.text,
+            buttons=tuple(Button(str(b[0]), str(b[1])) for b in msg.buttons or ()),
+            message_id=msg.id,
+        )
+        to_lead = msg.author in ("bot", "agent")  # never to a prospect who opted out since
+        if now - created > self.max_age or (to_lead and lead is not None and lead.opted_out):
+            reason = "stale" if now - created > self.max_age else "opted_out"
+            log.warning("queued message %s (lead %s) dropped: %s", msg.id, msg.lead_id, reason)
+            await self._record(out, msg.lead_id, "failed", None, reason, opted_out=False)
+            return
+        log.info("outbox sweeper sending message %s (lead %s)", msg.id, msg.lead_id)
+        await self.deliver(out, lead_id=msg.lead_id, lease_until=until)
+
+
+async def _leads(session: AsyncSession, ids: set[int]) -> dict[int, Lead]:
+    if not ids:
+        return {}
+    rows = (await session.execute(select(Lead).where(Lead.id.in_(ids)))).scalars()
+    return {lead.id: lead for lead in rows}

@@ -4,7 +4,10 @@ Any worker may fire a due timer: it takes a short lease in Redis, then a SQL sta
 (`pending → fired`) picks the single winner, and the handler runs inside that same
 transaction, so a handler's decision and the timer's firing commit together or not at all. A
 cancel (accept, reply) is the competing transition; whichever commits first wins. If Redis is
-wiped, the index is rebuilt from SQL.
+wiped, the index is rebuilt from SQL. A timer reaches the index only after its transaction
+commits, and one failed ZADD there would leave it pending forever, so every runner also
+reconciles the index with SQL: fully at its first run, then periodically for the timers due
+soon (one bounded query on the status/due index); pending timers missing from Redis are re-added.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -57,7 +60,22 @@ class Timers:
         clock: Clock = utcnow,
         lease_seconds: float = 15.0,
         prefix: str = "pronto",
+        reconcile_seconds: float = 30.0,
+        reconcile_within_seconds: float = 600.0,
     ) -> None:
+        """Create the timer service.
+
+        Args:
+            redis: the Redis client holding the index.
+            store: the SQL store (the truth).
+            clock: time source for due times (tests inject one).
+            lease_seconds: how long a claimed timer is held before another worker may take it.
+            prefix: Redis key prefix.
+            reconcile_seconds: how often (wall clock) `run_due` checks SQL for pending timers
+                missing from the index; 0 checks on every run.
+            reconcile_within_seconds: the periodic check covers timers due before now + this
+                (the ones that would fire late); the first run checks all of them.
+        """
         self.redis = redis
         self.store = store
         self.clock = clock
@@ -66,6 +84,9 @@ class Timers:
         self.marker = f"{prefix}:timers:indexed"
         self.claimed = f"{prefix}:timers:claimed"
         self.handlers: dict[str, TimerHandler] = {}
+        self.reconcile_every = reconcile_seconds
+        self.reconcile_within = timedelta(seconds=reconcile_within_seconds)
+        self._reconciled_at: float | None = None
 
     def register(self, kind: str, handler: TimerHandler) -> None:
         """Route timers of `kind` to `handler(session, timer)`."""
@@ -147,7 +168,9 @@ class Timers:
         """Rebuild the Redis index from SQL if Redis lost it; returns timers re-indexed."""
         if await self.redis.exists(self.marker):
             return 0
-        return await self.rebuild()
+        count = await self.rebuild()
+        self._reconciled_at = time.monotonic()  # a full rebuild is a full reconciliation
+        return count
 
     async def rebuild(self) -> int:
         """Index every pending timer from SQL (idempotent)."""
@@ -168,6 +191,70 @@ class Timers:
         if rows:
             log.info("timer index rebuilt from SQL: %d pending", len(rows))
         return len(rows)
+
+    async def reconcile(self, *, within: timedelta | None = None, batch: int = 1000) -> int:
+        """Re-index pending SQL timers that are missing from Redis (a lost ZADD).
+
+        Args:
+            within: only timers due before now + `within`, soonest first, one batch (the
+                cheap periodic check); None checks every pending timer, in id-ordered batches.
+            batch: rows read per query.
+
+        Returns:
+            How many timers were re-added to the index.
+        """
+        added, after = 0, 0
+        while True:
+            q = select(Timer.id, Timer.due_at).where(Timer.status == "pending")
+            if within is not None:
+                q = q.where(Timer.due_at <= self.clock() + within)
+                q = q.order_by(Timer.due_at, Timer.id)
+            else:
+                q = q.where(Timer.id > after).order_by(Timer.id)
+            async with self.store.maker() as session:
+                rows = [(int(i), _aware(d)) for i, d in (await session.execute(q.limit(batch)))]
+            added += await self._index_missing(rows)
+            if within is not None or len(rows) < batch:
+                break
+            after = rows[-1][0]
+        if added:
+            log.warning("timer index reconciled: %d pending timer(s) re-added", added)
+        return added
+
+    async def _index_missing(self, rows: list[tuple[int, datetime]]) -> int:
+        """Add those of `rows` that are neither due-indexed nor claimed; returns how many."""
+        if not rows:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for tid, _ in rows:
+                pipe.zscore(self.zset, str(tid))
+                pipe.zscore(self.claimed, str(tid))
+            scores = await pipe.execute()
+        # A timer fired or cancelled since the read may be re-added here: harmless, its next
+        # claim finds it no longer pending and drops it.
+        missing = {
+            str(tid): due.timestamp()
+            for n, (tid, due) in enumerate(rows)
+            if scores[2 * n] is None and scores[2 * n + 1] is None
+        }
+        if missing:
+            await self.redis.zadd(self.zset, missing)
+        return len(missing)
+
+    async def maybe_reconcile(self) -> int:
+        """Reconcile if it is time: everything at the first call, then the timers due soon
+        every `reconcile_seconds`. A failure is logged and retried on the next call."""
+        started = time.monotonic()
+        first = self._reconciled_at is None
+        if not first and started - (self._reconciled_at or 0.0) < self.reconcile_every:
+            return 0
+        try:
+            added = await self.reconcile(within=None if first else self.reconcile_within)
+        except Exception:
+            log.exception("timer index reconciliation failed")
+            return 0
+        self._reconciled_at = started
+        return added
 
     async def due_ids(self, limit: int = 200) -> list[int]:
         """Ids of timers due at the clock's now (not yet claimed)."""
@@ -194,6 +281,7 @@ class Timers:
     async def run_due(self, worker_id: str, limit: int = 100) -> int:
         """Fire every due timer this worker can claim (burst mode); returns how many fired."""
         await self.ensure_index()
+        await self.maybe_reconcile()
         fired = 0
         while True:
             ids = await self.claim(limit)

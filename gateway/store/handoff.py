@@ -49,7 +49,13 @@ async def active_agents(session: AsyncSession) -> dict[str, Agent]:
 
 
 async def agent_loads(session: AsyncSession, agents: dict[str, Agent]) -> dict[str, AgentLoad]:
-    """Open leads (owned conversations + waiting offers) and last offer time per agent key."""
+    """Open leads and last offer time per agent key.
+
+    Only open conversations count against the cap: those the agent owns, plus offers still
+    waiting on a conversation that waits for an accept. A conversation closed (DONE with an
+    outcome, inactivity, opt-out) or handed back to the assistant frees its place, even if an
+    offer row on it was left behind.
+    """
     owned = dict(
         (
             await session.execute(
@@ -63,7 +69,11 @@ async def agent_loads(session: AsyncSession, agents: dict[str, Agent]) -> dict[s
         (
             await session.execute(
                 select(Assignment.agent_id, func.count())
-                .where(Assignment.status == "offered")
+                .join(Conversation, Conversation.id == Assignment.conversation_id)
+                .where(
+                    Assignment.status == "offered",
+                    Conversation.status.in_(("pending", "pool")),
+                )
                 .group_by(Assignment.agent_id)
             )
         ).all()

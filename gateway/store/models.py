@@ -75,6 +75,7 @@ class Conversation(Base):
 
     status: "bot" (assistant answers), "pending" (handoff offered, waiting for accept),
     "pool" (nobody accepted; any team agent may claim), "agent" (an agent owns it), "closed".
+    outcome (closed): "won", "lost", "no_answer" (the agent's DONE), "inactive" (auto-closed).
     """
 
     __tablename__ = "conversations"
@@ -84,6 +85,7 @@ class Conversation(Base):
     status: Mapped[str] = mapped_column(String(16), default="bot")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     handoff_reason: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(16))
     last_lead_message_at: Mapped[datetime | None]
     last_agent_message_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -96,6 +98,10 @@ class Message(Base):
     direction: "in" or "out". author: "lead", "bot", "agent" or "system".
     status (out): "queued", "sent", "delivered", "read", "failed", "undelivered", "dry_run".
     bot_status (in): "pending" (Rasa not reached yet), "done", "skipped".
+    claimed_by / claimed_until (out, queued): the process that will send it and its lease; once
+    the lease lapses any process's outbox sweeper may claim and send it. Cleared once sent, so
+    the index on `claimed_until` holds only the sends in flight.
+    buttons (out): inline buttons as [label, data] pairs, kept so a resend is the same message.
     """
 
     __tablename__ = "messages"
@@ -122,6 +128,9 @@ class Message(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     low_confidence: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(index=True)
+    buttons: Mapped[list[list[str]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
