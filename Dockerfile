@@ -15,6 +15,8 @@ ARG RASA_SDK_VERSION=3.6.2
 FROM rasa/rasa-sdk:${RASA_SDK_VERSION} AS actions
 WORKDIR /app
 COPY --chown=1001:0 actions/ /app/actions/
+# The dialogue prefers the places of the NLU lookup table (actions/places.py).
+COPY --chown=1001:0 nlu_data/en/lookups.yml /app/nlu_data/en/lookups.yml
 USER 1001
 EXPOSE 5055
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

@@ -32,6 +32,7 @@ from actions.normalise import (
     parse_financing,
     parse_timeline,
 )
+from actions.places import find_place
 
 _DIGRESSIONS = ("request_human", "ask_if_bot", "out_of_scope", "greet", "goodbye", "thank",
                 "affirm", "deny", "change_language")
@@ -160,8 +161,45 @@ def _budget_from_entities(
     return raw if parse_budget(raw, lead_intent) is not None else None
 
 
-def _is_digression(intent: str, confidence: float) -> bool:
-    return intent in _DIGRESSIONS and confidence >= 0.8
+# Words that make a longer place out of a listed one ("North" + "Miami Beach").
+_PLACE_WORDS = frozenset({
+    "north", "south", "east", "west", "downtown", "beach", "lakes", "gardens", "heights",
+    "shores", "springs", "park", "village", "key", "isles", "sunny", "upper", "lower", "old",
+    "new", "palm", "bay", "point", "estates", "acres", "hills", "grove", "island", "islands",
+})
+_DIGRESSION_WORDS = re.compile(
+    r"\b(?:hi|hey|hello|hola|buenas|bye|adios|chao|thanks|thank|thx|gracias|ok|okay|yes|yeah|"
+    r"yep|no|nope|nah|si|claro|dale|sure|bot|robot|human|humano|person|persona|agent|agente|"
+    r"english|ingles|spanish|espanol|weather|clima|joke|chiste)\b"
+)
+
+
+def _place_in(text: str) -> str | None:
+    """A listed place named in ``text``, grown by the place words around it ("north miami
+    beach" names more than the listed "Miami Beach")."""
+    known = find_place(text)
+    if known is None:
+        return None
+    words = fold(text).replace(",", " ").split()
+    key = fold(known).split()
+    for i in range(len(words) - len(key) + 1):
+        if words[i:i + len(key)] == key:
+            start, end = i, i + len(key)
+            while start > 0 and words[start - 1] in _PLACE_WORDS:
+                start -= 1
+            while end < len(words) and words[end] in _PLACE_WORDS:
+                end += 1
+            if (start, end) != (i, i + len(key)):
+                return " ".join(w.capitalize() for w in words[start:end])
+            break
+    return known
+
+
+def _is_digression(intent: str, confidence: float, text: str) -> bool:
+    """A confident side remark, and worded like one: "Edgewater" classified as goodbye is
+    still an area."""
+    return (intent in _DIGRESSIONS and confidence >= 0.8
+            and bool(_DIGRESSION_WORDS.search(fold(text))))
 
 
 def answer_for(
@@ -198,10 +236,13 @@ def answer_for(
     if topic == "bedrooms":
         return text if parse_bedrooms(text) is not None else None
     if topic == "budget":
-        from_entities = _budget_from_entities(text, entities, lead_intent)
-        if from_entities is not None:
-            return from_entities
-        return text if parse_budget(text, lead_intent) is not None else None
+        # A short answer is read whole ("two thousand five hundred a month"): an entity DIET
+        # tagged in it may be only a part of the amount ("thousand"). In a long message the
+        # entity points at the amount among other numbers.
+        whole = text if parse_budget(text, lead_intent) is not None else None
+        if whole is not None and len(text.split()) <= 10:
+            return whole
+        return _budget_from_entities(text, entities, lead_intent) or whole
     if topic == "timeline":
         return text if parse_timeline(text) is not None else None
     if topic == "financing":
@@ -211,11 +252,17 @@ def answer_for(
     if not looks_like_words(text):
         return None
     if topic == "location":
-        places = _entity_values(entities, "location")
-        for place in places:
+        known = _place_in(text)
+        short = len(text.split()) <= 5
+        if known is not None:
+            return known
+        if short and not _is_digression(intent, confidence, text) and clean_location(text) \
+                and parse_budget(text) is None:
+            return text
+        for place in _entity_values(entities, "location"):
             if clean_location(str(place["value"])):
                 return str(place["value"])
-        if _is_digression(intent, confidence) or parse_budget(text) is not None:
+        if short or _is_digression(intent, confidence, text) or parse_budget(text) is not None:
             return None
         return text if clean_location(text) else None
     if topic == "name":
@@ -239,13 +286,20 @@ def stated_facts(
     entities = tuple(entities)
     folded = fold(text)
     found: dict[str, str] = {}
+    known = _place_in(text)
+    if known is not None:
+        found["location"] = known
     for place in _entity_values(entities, "location"):
         if clean_location(str(place["value"])) and not is_no_preference(str(place["value"])):
             found.setdefault("location", str(place["value"]))
-    budget = _budget_from_entities(text, entities, lead_intent)
+    # A side budget needs money words ("$", "k", "mil", "thousand"): "3/2" tagged as an
+    # amount in a bedrooms answer is no budget.
+    budget = None
     match = _BUDGET.search(folded)
-    if budget is None and match and parse_budget(match.group(0), lead_intent) is not None:
-        budget = match.group(0)
+    if match and parse_budget(match.group(0), lead_intent) is not None:
+        budget = match.group(0).strip()
+    elif any(re.search(_MONEY, fold(str(e["value"]))) for e in _entity_values(entities, "amount")):
+        budget = _budget_from_entities(text, entities, lead_intent)
     if budget is not None:
         found["budget"] = budget
     bedrooms = _BEDROOMS.search(folded)

@@ -12,6 +12,7 @@ Used by `tests/conversations/test_conversations.py` (pytest) and by
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import secrets
 import unicodedata
@@ -27,6 +28,7 @@ from twilio.request_validator import RequestValidator
 
 from gateway.store.models import Assignment, AuditEvent, Lead, Message
 
+_PHONES = itertools.count(5550000)
 TODAY = "2026-12-01"
 """The date every conversation is played on (the action server gets PRONTO_TODAY)."""
 FIELDS = ("intent", "location", "bedrooms", "budget_min", "budget_max", "timeline_days",
@@ -110,6 +112,7 @@ class Result:
     conversation: Conversation
     transcript: list[tuple[str, str]] = field(default_factory=list)
     reached_person: bool = False
+    opted_out: bool = False
     reason: str | None = None
     lead: dict[str, Any] = field(default_factory=dict)
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
@@ -124,8 +127,22 @@ class Result:
         return sum(1 for exp, got in self.fields.values() if _same(exp, got))
 
     @property
+    def expects_opt_out(self) -> bool:
+        """The prospect revokes consent: the right end is an opt-out, not a person."""
+        return self.conversation.expect.get("reason") == "opted_out"
+
+    @property
+    def ended_right(self) -> bool:
+        """A person got the lead; or, for a revocation, the lead was opted out and nobody."""
+        if self.expects_opt_out:
+            return self.opted_out and not self.reached_person
+        return self.reached_person
+
+    @property
     def reason_ok(self) -> bool:
         """The handoff reason is the expected one."""
+        if self.expects_opt_out:
+            return self.opted_out and self.reason is None
         return self.reason == self.conversation.expect.get("reason", "qualified")
 
     def misses(self) -> dict[str, tuple[Any, Any]]:
@@ -138,7 +155,8 @@ class Result:
         lines = [f"--- {c.id} ({c.source}, {c.language}): {c.note}".rstrip(": ")]
         for who, line in self.transcript:
             lines.append(f"  {who:>8}: {line}")
-        lines.append(f"  reached a person: {self.reached_person}; reason {self.reason} "
+        lines.append(f"  reached a person: {self.reached_person}; opted out {self.opted_out}; "
+                     f"reason {self.reason} "
                      f"(expected {c.expect.get('reason', 'qualified')})")
         for name, (exp, got) in self.misses().items():
             lines.append(f"  MISS {name}: expected {exp!r}, got {got!r}")
@@ -176,7 +194,7 @@ class Prospect:
                 language = self._language_at(n)
                 for reply in replies:
                     self._check_language(reply, language)
-                if await self._handed_off():
+                if await self._handed_off() or await self._opted_out():
                     await self._settle(http)
                     break
                 text = self._answer(replies)
@@ -215,20 +233,23 @@ class Prospect:
             await resp.read()
             if resp.status != 200:
                 raise AssertionError(f"webhook answered {resp.status}")
-        await self._wait_answered(timeout)
+        await self._wait_answered(params["MessageSid"], timeout)
         replies = [s.body for s in self.stack.twilio.to(self.phone)[before:]]
         for reply in replies:
             self.result.transcript.append(("bot", reply))
         return replies
 
-    async def _wait_answered(self, timeout: float) -> None:
-        """Until the bot has answered every message and every reply has left the outbox."""
+    async def _wait_answered(self, sid: str, timeout: float) -> None:
+        """Until this message was handled, and every reply to it has left the outbox."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
             async with self.stack.services.store.maker() as s:
+                # The webhook only queues the message: first wait until a worker handled it.
+                status = await s.scalar(select(Message.bot_status).where(
+                    Message.provider_id == sid, Message.direction == "in"))
                 lead_id = await s.scalar(select(Lead.id).where(Lead.phone == self.phone))
-                if lead_id is not None:
+                if lead_id is not None and status is not None and status != "pending":
                     waiting = await s.scalar(select(func.count()).select_from(Message).where(
                         Message.lead_id == lead_id,
                         ((Message.direction == "in") & (Message.bot_status == "pending"))
@@ -253,6 +274,10 @@ class Prospect:
                 AuditEvent.lead_id == lead_id, AuditEvent.type == "handoff.requested"))
             return bool(n)
 
+    async def _opted_out(self) -> bool:
+        async with self.stack.services.store.maker() as s:
+            return bool(await s.scalar(select(Lead.opted_out).where(Lead.phone == self.phone)))
+
     async def _settle(self, http: aiohttp.ClientSession) -> None:
         """Let the alert reach the agent before the lead is read back."""
         await asyncio.sleep(0.1)
@@ -270,6 +295,7 @@ class Prospect:
                 AuditEvent.lead_id == lead_id, AuditEvent.type == "handoff.requested"
             ).order_by(AuditEvent.id))).all()
             self.result.reached_person = bool(offered)
+            self.result.opted_out = bool(lead.opted_out)
             if events:
                 self.result.reason = (events[0].data or {}).get("reason")
             self.result.lead = {**(lead.qualification or {}), "language": lead.language}
@@ -295,7 +321,7 @@ class Summary:
     def completion(self, language: str | None = None) -> float:
         """Share of conversations in which a person got the lead."""
         rs = self.of(language)
-        return sum(r.reached_person for r in rs) / len(rs) if rs else 1.0
+        return sum(r.ended_right for r in rs) / len(rs) if rs else 1.0
 
     def field_accuracy(self, language: str | None = None) -> float:
         """Share of expected fields that came out right."""
@@ -305,13 +331,13 @@ class Summary:
 
     def all_right(self, language: str | None = None) -> int:
         """Conversations with a person, the right reason and every field right."""
-        return sum(1 for r in self.of(language) if r.reached_person and r.reason_ok
+        return sum(1 for r in self.of(language) if r.ended_right and r.reason_ok
                    and not r.misses() and not r.wrong_language and not r.error)
 
     def worst(self, n: int = 5) -> list[Result]:
         """The conversations furthest from right."""
         def badness(r: Result) -> tuple[int, int, int]:
-            return (not r.reached_person, len(r.misses()) + (not r.reason_ok),
+            return (not r.ended_right, len(r.misses()) + (not r.reason_ok),
                     len(r.wrong_language))
         return sorted((r for r in self.results if any(badness(r))), key=badness,
                       reverse=True)[:n]
@@ -325,7 +351,7 @@ class Summary:
                 continue
             label = lang or "all"
             lines.append(
-                f"  {label:>3}: reached a person {sum(r.reached_person for r in rs)}/{len(rs)} "
+                f"  {label:>3}: ended right {sum(r.ended_right for r in rs)}/{len(rs)} "
                 f"({self.completion(lang):.0%}), field accuracy {self.field_accuracy(lang):.3f}, "
                 f"right reason {sum(r.reason_ok for r in rs)}/{len(rs)}, "
                 f"all right {self.all_right(lang)}/{len(rs)}, "
@@ -344,14 +370,16 @@ async def play_all(stack: Any, conversations: Sequence[Conversation], detector: 
     gate = asyncio.Semaphore(concurrency)
     results: list[Result] = []
     async with aiohttp.ClientSession() as http:
-        async def one(i: int, c: Conversation) -> None:
+        async def one(c: Conversation) -> None:
             async with gate:
-                phone = f"+1786555{i:04d}"
+                # A phone number per conversation, never reused by a later set in the same
+                # run (a reused number would be a returning lead, already with an agent).
+                phone = f"+1786{next(_PHONES):07d}"
                 prospect = Prospect(stack, c, phone, detector, token, account_sid)
                 results.append(await prospect.play(http))
                 if progress is not None:
                     progress(len(results), len(conversations))
-        await asyncio.gather(*(one(i, c) for i, c in enumerate(conversations)))
+        await asyncio.gather(*(one(c) for c in conversations))
     order = {c.id: i for i, c in enumerate(conversations)}
     results.sort(key=lambda r: order[r.conversation.id])
     return Summary(results)

@@ -52,10 +52,10 @@ def test_the_set_is_big_enough() -> None:
 
 
 @pytest.mark.parametrize("cid", [c.id for c in CONVERSATIONS])
-def test_conversation_reaches_a_person(summary: Summary, cid: str) -> None:
+def test_conversation_ends_with_a_person(summary: Summary, cid: str) -> None:
     result = next(r for r in summary.results if r.conversation.id == cid)
     assert result.error is None, result.render()
-    assert result.reached_person, result.render()
+    assert result.ended_right, result.render()
     assert result.reason_ok, result.render()
     assert not result.wrong_language, result.render()
 
