@@ -165,6 +165,12 @@ class AcceptPolicy(_Strict):
     realert_at_half: bool = True
     max_reassignments: int = Field(default=2, ge=0)
     pool: bool = True
+    remind_minutes: ByHours = ByHours(business=30, after_hours=60)
+    """Nobody accepted even the team lead or the pool: remind this often."""
+    reminders_before_last_resort: int = Field(default=2, ge=0)
+    last_resort: str | None = None
+    """Agent key alerted after the reminders (the broker, an owner of record); default: the
+    team lead again."""
 
 
 class ReplyLapsePolicy(_Strict):

@@ -19,7 +19,10 @@ from datetime import datetime, timedelta
 ACCEPT_HALF = "handoff.accept_half"
 ACCEPT_DEADLINE = "handoff.accept_deadline"
 REPLY_LAPSE = "handoff.reply_lapse"
-KINDS = (ACCEPT_HALF, ACCEPT_DEADLINE, REPLY_LAPSE)
+UNCLAIMED = "handoff.unclaimed_reminder"
+"""The end of the accept ladder (team lead, pool) still has a deadline: a reminder, then the
+configured last resort, then reminders until somebody accepts or the conversation closes."""
+KINDS = (ACCEPT_HALF, ACCEPT_DEADLINE, REPLY_LAPSE, UNCLAIMED)
 
 REASSIGN = "reassign"
 TEAM_LEAD = "team_lead"

@@ -59,6 +59,7 @@ class Handoff:
             (esc.ACCEPT_HALF, handoff_timers.on_accept_half),
             (esc.ACCEPT_DEADLINE, handoff_timers.on_accept_deadline),
             (esc.REPLY_LAPSE, handoff_timers.on_reply_lapse),
+            (esc.UNCLAIMED, handoff_timers.on_unclaimed),
         ):
             timers.register(kind, functools.partial(handler, self))
 
@@ -259,6 +260,13 @@ class Handoff:
                 await self.send_lead(session, lead, conversation, "lead_callback_time", when=when)
                 audit(session, "escalation.prospect_told", lead_id=lead.id, at=now,
                       expect_at=opening.isoformat())
+        # The end of the ladder has a deadline too (DESIGN §1.9): nobody may wait unseen.
+        p = self.config.policy.accept
+        await self.timers.schedule(
+            session, esc.UNCLAIMED,
+            now + timedelta(minutes=p.remind_minutes.pick(self.business(now))),
+            lead_id=lead.id, data={"n": 1, "conversation_id": conversation.id, "team": team},
+        )
         log.info("lead %s unclaimed: %s", lead.id, ",".join(steps))
 
     async def after_decline(self, session: AsyncSession, a: Assignment) -> None:

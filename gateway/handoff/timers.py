@@ -7,6 +7,9 @@ or a reply does nothing. The ladder's decisions come from `gateway.domain.escala
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.domain import escalation as esc
@@ -87,3 +90,43 @@ async def on_reply_lapse(hf: HandoffPort, session: AsyncSession, timer: Timer) -
             data={**data, "step": step.next_step},
         )
 
+
+
+async def on_unclaimed(hf: HandoffPort, session: AsyncSession, timer: Timer) -> None:
+    """Still nobody: remind the team lead (or, after the reminders, the last resort)."""
+    now = hf.services.clock()
+    data = dict(timer.data or {})
+    conv = await session.get(Conversation, data.get("conversation_id"))
+    lead = await session.get(Lead, timer.lead_id)
+    if conv is None or lead is None or conv.status not in ("pending", "pool"):
+        return  # accepted, closed or opted out meanwhile
+    n = int(data.get("n") or 1)
+    p = hf.config.policy.accept
+    team = data.get("team")
+    lead_cfg = hf.config.team_lead(team)
+    key = lead_cfg.key if lead_cfg else None
+    step = "escalation.reminder"
+    if n > p.reminders_before_last_resort and p.last_resort:
+        key, step = p.last_resort, "escalation.last_resort"
+    agents = await hs.active_agents(session)
+    target = agents.get(key) if key else None
+    code = await hs.conversation_code(session, conv.id)
+    audit(session, step, lead_id=lead.id, agent_id=target.id if target else None, at=now,
+          code=code, reminder=n)
+    if target is not None:
+        # The alert says "reply ACCEPT": the one reminded must hold an offer to accept.
+        open_offer = await session.scalar(select(Assignment.id).where(
+            Assignment.conversation_id == conv.id, Assignment.agent_id == target.id,
+            Assignment.status == "offered"))
+        if open_offer is None:
+            session.add(Assignment(
+                lead_id=lead.id, conversation_id=conv.id, agent_id=target.id, code=code,
+                status="offered", rule=step.removeprefix("escalation."), attempt=n,
+                offered_at=now,
+            ))
+        await hf.alert(session, target, lead, code, "team_lead_unclaimed", attempts=n)
+    business = hf.config.business.contains(now)
+    await hf.timers.schedule(
+        session, esc.UNCLAIMED, now + timedelta(minutes=p.remind_minutes.pick(business)),
+        lead_id=lead.id, data={**data, "n": n + 1},
+    )

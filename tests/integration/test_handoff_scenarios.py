@@ -271,3 +271,27 @@ async def test_messages_written_while_waiting_reach_the_agent_on_accept(tmp_path
         # Forwarded once: a later accept-path replay (or a later message) does not repeat them.
         await h.lead_writes(lead, "gracias")
         assert sum("calle 8" in m.text for m in h.telegram.sent + h.sms.sent) == 1
+
+
+async def test_the_end_of_the_ladder_has_reminders_then_the_last_resort(tmp_path: Path) -> None:
+    async with harness(tmp_path, accept={"pool": False, "last_resort": "ana",
+                                         "reminders_before_last_resort": 1}) as h:
+        lead = await h.new_lead()
+        await h.handoff_lead(lead, intent="sell", location="Brickell", name="Tom")
+        code = h.code_in(h.to_agent("james")[0])
+        for _ in range(4):
+            await h.advance(5)
+        assert (await h.conversation(lead)).status == "pending"  # no pool: still waiting
+        carmen = len(h.to_agent("carmen"))
+        assert carmen >= 1  # the team lead was alerted
+        await h.advance(30)  # first reminder: the team lead again
+        assert len(h.to_agent("carmen")) == carmen + 1
+        await h.advance(30)  # then the last resort
+        assert any(code in t for t in h.to_agent("ana"))
+        types = await h.audit_types(lead)
+        assert "escalation.reminder" in types and "escalation.last_resort" in types
+        await h.agent_sends("ana", f"accept {code}")
+        assert (await h.conversation(lead)).status == "agent"
+        before = len(h.to_agent("carmen")) + len(h.to_agent("ana"))
+        await h.advance(60)  # accepted: the reminders stop
+        assert len(h.to_agent("carmen")) + len(h.to_agent("ana")) == before + 0

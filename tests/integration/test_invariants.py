@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from gateway.store.models import Conversation, Message, Timer
@@ -118,11 +117,6 @@ async def test_handoff_accept_and_close_keep_the_invariant(make_stack: Any) -> N
         await check(stack)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a conversation in the pool has no timer and no owner "
-           "(engine.unclaimed schedules nothing after the pool alert)",
-)
 async def test_a_conversation_in_the_pool_has_a_next_step(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
         lead = await h.new_lead()

@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gateway.domain.language.decision import LanguageDecision
 from gateway.domain.language.models import (
     LanguageDataError,
     build_langdetect,
@@ -69,25 +70,6 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _CLAUSE_BREAK = re.compile(r"[,.;:!?¿¡\n]")
 _REPEATS = re.compile(r"(.)\1+")
 _STRETCHED = re.compile(r"(.)\1{2,}")  # "mmmmm", "jjjjj": one letter held down
-
-
-@dataclass(frozen=True, slots=True)
-class LanguageDecision:
-    """The language to answer in, and why.
-
-    Attributes:
-        language: The language to answer in.
-        detected: Language evidenced by this message alone; None when no evidence.
-        confidence: 0..1 confidence in ``detected`` (0.0 when None).
-        explicit: The message explicitly asks for a language ("Can we continue in English?").
-        changed: ``language != previous`` (False when previous is None).
-    """
-
-    language: str
-    detected: str | None
-    confidence: float
-    explicit: bool
-    changed: bool
 
 
 @dataclass(frozen=True, slots=True)
