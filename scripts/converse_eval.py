@@ -75,7 +75,7 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         async with conversation_stack(var, rasa_url, redis_url=redis_url,
                                       language=detector) as stack:
-            for path in [Path(p) for p in args.set] or SETS:
+            for path in [Path(p).resolve() for p in args.set] or SETS:
                 if not path.exists():
                     print(f"==> {path}: missing, skipped")
                     continue
