@@ -75,7 +75,7 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         async with conversation_stack(var, rasa_url, redis_url=redis_url,
                                       language=detector) as stack:
-            for path in [Path(p).resolve() for p in args.set] or SETS:
+            for path in args.set or SETS:
                 if not path.exists():
                     print(f"==> {path}: missing, skipped")
                     continue
@@ -125,6 +125,7 @@ def main() -> None:
     parser.add_argument("--strict", action="store_true")
     args = parser.parse_args()
     args.root, args.model = Path(args.root).resolve(), Path(args.model).resolve()
+    args.set = [Path(p).resolve() for p in args.set]
     sys.exit(asyncio.run(_run(args)))
 
 
