@@ -136,6 +136,12 @@ async def worker(settings: object, *, burst: bool) -> int:
     await runner.setup()
     try:
         services = app[SERVICES]
+        if settings.worker_metrics_port:
+            # The worker serves no web app; prometheus-client's own small server exposes the
+            # same registry (pipeline, outbound, timer counters) for Prometheus to scrape.
+            from prometheus_client import start_http_server
+
+            start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
         w = Worker(services.queue, services.timers, app[PIPELINE].handle,
                    lease_seconds=settings.lease_seconds, outbox=services.outbox,
                    idle_close_after=load_handoff_config(settings).policy.close.idle_after)

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     admin_token: SecretStr = Field(SecretStr(""), validation_alias="PRONTO_ADMIN_TOKEN")
     metrics_public: bool = Field(False, validation_alias="PRONTO_METRICS_PUBLIC")
     """Serve `/metrics` without the admin token (a scraper on a private network)."""
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535, validation_alias="PRONTO_WORKER_METRICS_PORT"
+    )
+    """`pronto worker` serves its own Prometheus metrics (pipeline, outbound, timers) on this
+    port: the workers do the work, so their counters are the ones that matter."""
+    worker_metrics_host: str = Field("127.0.0.1", validation_alias="PRONTO_WORKER_METRICS_HOST")
     session_secret: SecretStr = Field(SecretStr(""), validation_alias="PRONTO_SESSION_SECRET")
 
     brokerage: str = "Pronto Realty"

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.store.models import Message
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, wait_until
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, free_port, wait_until
 from tests.fakes.rasa import FakeRasa
 
 PHONE = "+13055550123"
@@ -22,7 +22,7 @@ def _redis_url(stack: Any) -> str:
     return str(stack.settings.redis_url)
 
 
-async def _start_worker(stack: Any, log: Path) -> asyncio.subprocess.Process:
+async def _start_worker(stack: Any, log: Path, **extra: str) -> asyncio.subprocess.Process:
     s = stack.settings
     env = {
         **os.environ,
@@ -40,6 +40,7 @@ async def _start_worker(stack: Any, log: Path) -> asyncio.subprocess.Process:
         "PRONTO_PARTITIONS": str(s.partitions),
         "PRONTO_LEASE_SECONDS": str(s.lease_seconds),
         "PRONTO_ACK_BUDGET": str(s.ack_budget_seconds),
+        **extra,
     }
     with log.open("ab") as fh:  # the child keeps its own descriptor
         return await asyncio.create_subprocess_exec(
@@ -68,7 +69,8 @@ async def test_killed_worker_message_is_processed_once_after_restart(
             assert await stack.services.queue.depth() == 1  # still pending in the stream
 
             rasa.delay = 0.0
-            second = await _start_worker(stack, log)
+            port = free_port()
+            second = await _start_worker(stack, log, PRONTO_WORKER_METRICS_PORT=str(port))
             try:
                 sent = await stack.twilio.wait_for(PHONE, timeout=30)
                 await asyncio.sleep(1.5)
@@ -79,6 +81,11 @@ async def test_killed_worker_message_is_processed_once_after_restart(
                         Message.direction == "in"))).scalars().all()
                 assert len(rows) == 1 and rows[0].bot_status == "done"
                 assert await stack.services.queue.depth() == 0
+                # The worker did the work, so its own metrics endpoint shows it.
+                async with stack.http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                    body = await resp.text()
+                assert 'pronto_outbound_total{channel="sms",status=' in body
+                assert "pronto_bot_seconds_count 1.0" in body
             finally:
                 second.send_signal(signal.SIGTERM)
                 await asyncio.wait_for(second.wait(), 20)
