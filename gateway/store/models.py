@@ -53,6 +53,14 @@ class Lead(Base):
     queue_key: Mapped[str | None] = mapped_column(String(220))
     qualification: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     score: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(String(64), index=True)
+    """Where the lead came from: a channel ("sms", "whatsapp", "telegram", "webchat", "call")
+    or an intake source ("website", "zillow", "realtor.com", …)."""
+    campaign: Mapped[str | None] = mapped_column(String(128))
+    listing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The listing the lead asked about: address, mls_id, url, price (any may be missing)."""
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    """The lead's IANA time zone when known (quiet hours); else derived from the phone."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -131,6 +139,11 @@ class Message(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(index=True)
     buttons: Mapped[list[list[str]] | None] = mapped_column(JSON)
+    segments: Mapped[int | None] = mapped_column(Integer)
+    encoding: Mapped[str | None] = mapped_column(String(8))
+    """SMS encoding of an outbound text: "GSM-7" or "UCS-2" (segments counted for it)."""
+    send_after: Mapped[datetime | None] = mapped_column(index=True)
+    """A message Pronto started itself, held (status "held") until quiet hours end."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -201,3 +214,44 @@ class AuditEvent(Base):
     type: Mapped[str] = mapped_column(String(48), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Consent(Base):
+    """The consent ledger: each basis on which Pronto may contact a lead, with its wording.
+
+    kind: "first_inbound" (the lead wrote first), "webchat", "form", "portal", "call".
+    """
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(64))
+    wording: Mapped[str] = mapped_column(Text, default="")
+    given_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IntakeRecord(Base):
+    """One lead delivered by a form post, a lead email or a call, kept as it came.
+
+    kind: "form", "email", "call". status: "accepted" (a lead record made or updated),
+    "unparsed" (an email no parser understood: kept for an admin, never dropped).
+    (source, external_id) is unique, so a repeated delivery finds its first record.
+    """
+
+    __tablename__ = "intake_records"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_intake_source_external"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(200))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="accepted")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raw: Mapped[str | None] = mapped_column(Text)
+    """The raw email (kept for unparsed ones only, so an admin can read it)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
