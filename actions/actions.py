@@ -57,6 +57,7 @@ def turn_from_tracker(tracker: Tracker, today: date | None = None) -> Turn:
         entities=tuple(latest.get("entities") or ()),
         language=str(metadata.get("language") or ""),
         today=today,
+        intake=metadata["intake"] if isinstance(metadata.get("intake"), dict) else None,
     )
 
 

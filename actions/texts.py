@@ -42,6 +42,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "automático, no una persona). Respondo al instante, a cualquier hora, y te conecto con "
         "uno de nuestros agentes.",
     },
+    "intro_intake": {
+        "en": "Hi{name_part}, this is the {brokerage} assistant (an automated assistant, not a "
+        "person){about}. Thanks for your inquiry! A few quick questions and one of our agents "
+        "takes over.",
+        "es": "Hola{name_part}, soy el asistente de {brokerage} (un asistente automático, no "
+        "una persona){about}. ¡Gracias por tu consulta! Unas preguntas rápidas y uno de nuestros "
+        "agentes te atiende.",
+    },
+    "intro_missed_call": {
+        "en": "Hi{name_part}, sorry we missed your call! This is the {brokerage} assistant (an "
+        "automated assistant, not a person). How can we help?",
+        "es": "Hola{name_part}, ¡perdona que no pudimos contestar tu llamada! Soy el asistente "
+        "de {brokerage} (un asistente automático, no una persona). ¿Cómo te podemos ayudar?",
+    },
+    "about_listing": {"en": " about {listing}", "es": " sobre {listing}"},
     "i_am_bot": {
         "en": "Yes, I'm the team's automated assistant, not a person. I'll ask a few quick "
         "questions and then a real agent takes over.",

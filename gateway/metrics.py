@@ -19,3 +19,10 @@ FIRST_REPLY = Histogram(
 ACKS = Counter("pronto_ack_sent_total", "Instant acknowledgements sent because Rasa was slow/down")
 QUEUE_DEPTH = Gauge("pronto_queue_depth", "Unacknowledged queue entries")
 TIMERS_FIRED = Counter("pronto_timers_fired_total", "Timers fired", ["kind"])
+INTAKE = Counter("pronto_intake_total", "Leads delivered by intake", ["kind", "result"])
+FIRST_TOUCH = Counter("pronto_first_touch_total", "First touches texted by Pronto", ["kind"])
+FIRST_TOUCH_LATENCY = Histogram(
+    "pronto_first_touch_seconds",
+    "Intake (form, lead email, missed call) to the first text queued",
+    buckets=(0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30),
+)

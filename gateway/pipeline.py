@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -67,6 +68,13 @@ class Pipeline:
     def __init__(self, services: Services) -> None:
         self.s = services
         services.timers.register(BOT_RETRY, self._on_bot_retry_timer)
+        self.handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
+
+    def register(self, event_type: str, handler: Callable[[dict[str, Any]], Awaitable[None]]
+                 ) -> None:
+        """Handle queue events of `event_type` (e.g. intake's first touch) with `handler`,
+        called with the event body; they run serialised per lead like messages."""
+        self.handlers[event_type] = handler
 
     # -- entry -----------------------------------------------------------------------------
 
@@ -76,6 +84,8 @@ class Pipeline:
             await self.inbound(Inbound.from_json(event.body["inbound"]))
         elif event.type == BOT_RETRY:
             await self.drain(int(event.body["lead_id"]))
+        elif event.type in self.handlers:
+            await self.handlers[event.type](event.body)
         else:
             log.warning("unknown event type %s", event.type)
 

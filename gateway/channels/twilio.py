@@ -75,6 +75,14 @@ class TwilioChannel:
             raise BadSignature("twilio signature mismatch")
         return params
 
+    async def verified_params(self, request: web.Request) -> dict[str, str]:
+        """The form parameters of a request signed by Twilio (voice webhooks use it too).
+
+        Raises:
+            BadSignature: unsigned, or the signature does not match.
+        """
+        return await self._verified_params(request)
+
     async def verify(self, request: web.Request) -> None:
         """Check `X-Twilio-Signature` over the public URL and all form parameters."""
         await self._verified_params(request)

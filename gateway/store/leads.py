@@ -14,9 +14,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.messages import Inbound, utcnow
-from gateway.store.models import Agent, AuditEvent, Conversation, Identity, Lead, Message
+from gateway.store.models import (
+    Agent,
+    AuditEvent,
+    Consent,
+    Conversation,
+    Identity,
+    Lead,
+    Message,
+)
 
 log = logging.getLogger(__name__)
+FIRST_INBOUND_BASIS = "The prospect wrote to us first; we answer on the same channel."
 AfterCommit = Callable[[], Awaitable[None]]
 _HOOKS = "pronto_after_commit"
 
@@ -98,6 +107,7 @@ async def find_or_create_lead(
         queue_key=inbound.queue_key,
         name=inbound.profile_name,
         qualification={},
+        source=inbound.channel,
     )
     session.add(lead)
     await session.flush()
@@ -113,6 +123,10 @@ async def find_or_create_lead(
         lead2 = (await session.execute(q)).scalars().one()
         return lead2, False
     audit(session, "lead.created", lead_id=lead.id, channel=inbound.channel)
+    # The consent ledger: the person wrote to us first, on this channel.
+    session.add(Consent(lead_id=lead.id, kind="first_inbound", channel=inbound.channel,
+                        source=inbound.channel, wording=FIRST_INBOUND_BASIS,
+                        given_at=inbound.received_at))
     return lead, True
 
 

@@ -34,6 +34,12 @@ class FakeRasa:
             await asyncio.sleep(self.delay)
         lang = body.get("metadata", {}).get("language", "en")
         text = str(body.get("message", ""))
+        intake = body.get("metadata", {}).get("intake")
+        if isinstance(intake, dict):  # Pronto's first touch: the opening names what is known
+            opening = (f"[{lang}] Hi {intake.get('name') or 'there'}, this is the "
+                       f"{intake.get('brokerage')} assistant about "
+                       f"{intake.get('listing') or intake.get('kind')}.")
+            return web.json_response([{"recipient_id": body["sender"], "text": opening}])
         if "agent please" in text.lower() or "agente por favor" in text.lower():
             return web.json_response([
                 {"recipient_id": body["sender"], "custom": {
