@@ -100,7 +100,7 @@ class Calls:
         language = settings.numbers.get(to_e164(to) or to, settings.default_language)
         decision = route(self.handoff.profiles, await hs.agent_loads(session, agents),
                          LeadFacts(language), self.intake.s.clock())
-        if not decision.agents or decision.rule.endswith("unavailable"):
+        if not decision.agents or "unavailable" in decision.rule.split("+"):
             return None  # nobody working or on call: straight to the text-back
         chosen = agents.get(decision.agents[0])
         return chosen.phone if chosen is not None and chosen.phone else None

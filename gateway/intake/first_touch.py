@@ -18,14 +18,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
+from gateway.domain.outbound_gate import GateInput, GateLead, GateRules, Hold, Kind, decide
+from gateway.domain.quiet_hours import lead_state, lead_zone
 from gateway.errors import BotUnavailable
 from gateway.infra.bot_client import BotReply
+from gateway.intake.record import INTAKE_EVENT
 from gateway.messages import SMS
 from gateway.pipeline import bot_sender
 from gateway.services import Services
 from gateway.store.intake import has_consent
-from gateway.store.leads import audit, current_conversation
-from gateway.store.models import Conversation, IntakeRecord, Lead
+from gateway.store.leads import after_commit, audit, current_conversation
+from gateway.store.models import Conversation, IntakeRecord, Lead, Timer
 
 log = logging.getLogger(__name__)
 OPENING = "/greet"
@@ -33,11 +36,42 @@ OPENING = "/greet"
 NLU), with the intake's facts in the metadata."""
 
 
+HELD_TOUCH = "intake_touch"
+"""The timer that releases a first touch held by quiet hours."""
+
+
 class FirstTouch:
     """Runs the first touch of one intake record."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, gate: GateRules, default_zone: str) -> None:
         self.s = services
+        self.gate, self.default_zone = gate, default_zone
+        services.timers.register(HELD_TOUCH, self._release)
+
+    def hold_until(self, lead: Lead) -> datetime | None:
+        """When a text Pronto starts may reach this lead, if not now (quiet hours in the
+        lead's zone and state, `config/compliance.yml`)."""
+        gate_lead = GateLead(
+            opted_out=False, zone=lead_zone(lead.phone, lead.timezone, self.default_zone),
+            state=lead_state(lead.phone),
+        )
+        decision = decide(GateInput(Kind.INITIATED), gate_lead, self.s.clock(), self.gate)
+        return decision.until if isinstance(decision, Hold) else None
+
+    async def _release(self, session: AsyncSession, timer: Timer) -> None:
+        """The held touch's time has come: queue it again, in order with the lead."""
+        intake_id = int(timer.data.get("intake_id") or 0)
+        record = await session.get(IntakeRecord, intake_id)
+        lead = await session.get(Lead, timer.lead_id) if timer.lead_id else None
+        if record is None or lead is None or record.data.get("touch") != "held":
+            return
+        record.data = {**record.data, "touch": "pending"}
+        key, queue = lead.queue_key or "", self.s.queue
+
+        async def enqueue() -> None:
+            await queue.enqueue(key, INTAKE_EVENT, {"intake_id": intake_id})
+
+        after_commit(session, enqueue)
 
     async def run(self, intake_id: int) -> None:
         """Touch the lead of `intake_id` once (a redelivered event finds it done)."""
@@ -53,6 +87,19 @@ class FirstTouch:
             outcome = await self._precheck(session, record, lead, conv)
             if outcome is not None:
                 self._mark(session, record, lead, outcome)
+                return
+            # A missed call's text-back answers the caller's own contact just now: a reply,
+            # never held. Forms and emails are Pronto writing first.
+            until = None if record.kind == "call" else self.hold_until(lead)
+            if until is not None:
+                await self._hold(session, record, lead, conv, until)
+                return
+            if conv.status != "bot":
+                # Held overnight, and the agent was alerted meanwhile: the opening says a
+                # person follows up, so the lead's answer reaches the agent it is relayed to.
+                await self._queue(session, lead, conv.id,
+                                  [self._template(record, lead, waiting=True)], "system")
+                self._mark(session, record, lead, "template")
                 return
             lead_id, conv_id = lead.id, conv.id
             intake = self._facts(record, lead)
@@ -74,13 +121,8 @@ class FirstTouch:
                 self._mark(session, record, lead, "opted_out")
                 return
             texts = list(reply.texts) if reply and reply.texts else [self._template(record, lead)]
-            for text in texts:
-                await s.outbox.queue(
-                    session, channel=SMS, address=lead.phone or "", text=text,
-                    author="bot" if reply and reply.texts else "system", lead_id=lead.id,
-                    conversation_id=conv_id, language=lead.language,
-                )
-            lead.last_channel, lead.last_address = SMS, lead.phone
+            await self._queue(session, lead, conv_id, texts,
+                              "bot" if reply and reply.texts else "system")
             self._mark(session, record, lead, "sent" if reply and reply.texts else "template")
         metrics.FIRST_TOUCH.labels(kind=record.kind).inc()
         created = record.created_at
@@ -111,6 +153,28 @@ class FirstTouch:
             )
         return reason
 
+    async def _queue(self, session: AsyncSession, lead: Lead, conv_id: int, texts: list[str],
+                     author: str) -> None:
+        for text in texts:
+            await self.s.outbox.queue(
+                session, channel=SMS, address=lead.phone or "", text=text, author=author,
+                lead_id=lead.id, conversation_id=conv_id, language=lead.language,
+            )
+        lead.last_channel, lead.last_address = SMS, lead.phone
+
+    async def _hold(self, session: AsyncSession, record: IntakeRecord, lead: Lead,
+                    conv: Conversation, until: datetime) -> None:
+        """Outside quiet hours: the text waits for `until`, the agent is alerted now."""
+        record.data = {**record.data, "held_until": until.isoformat()}
+        self._mark(session, record, lead, "held")
+        await self.s.timers.schedule(session, HELD_TOUCH, until, lead_id=lead.id,
+                                     data={"intake_id": record.id})
+        if self.s.handoff is not None and conv.status == "bot":
+            await self.s.handoff.begin(
+                session, lead=lead, conversation=conv, reason="intake_quiet_hours",
+                payload={"lead": self._summary(record, lead)},
+            )
+
     def _mark(self, session: AsyncSession, record: IntakeRecord, lead: Lead, touch: str) -> None:
         record.data = {**record.data, "touch": touch}
         audit(session, "intake.first_touch", lead_id=lead.id, intake_id=record.id,
@@ -133,10 +197,11 @@ class FirstTouch:
                 "listing_ref": facts["listing"] or None, "language": lead.language,
                 "unparsed": {}, "no_preference": []}
 
-    def _template(self, record: IntakeRecord, lead: Lead) -> str:
+    def _template(self, record: IntakeRecord, lead: Lead, *, waiting: bool = False) -> str:
         facts = self._facts(record, lead)
         first = (lead.name or "").split()
         key = "first_touch_call" if record.kind == "call" else "first_touch"
+        key = "first_touch_waiting" if waiting else key
         about = ""
         if facts["listing"]:
             about = (" sobre " if lead.language == "es" else " about ") + facts["listing"]

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.channels.twilio import TwilioChannel
+from gateway.config.compliance import compliance_path, load_compliance_config
 from gateway.config.handoff import HandoffConfig
 from gateway.config.intake import IntakeConfig
 from gateway.intake.calls import CALLS, Calls, add_call_routes
@@ -41,7 +42,8 @@ async def started(
     twilio = adapters.get("twilio")
     if isinstance(twilio, TwilioChannel):
         app[CALLS] = Calls(intake, twilio, handoff)
-    touch = FirstTouch(services)
+    compliance = load_compliance_config(compliance_path(services.settings))
+    touch = FirstTouch(services, compliance.gate, handoff.policy.business_hours.timezone)
 
     async def run(body: dict[str, Any]) -> None:
         await touch.run(int(body["intake_id"]))

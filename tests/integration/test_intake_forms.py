@@ -4,6 +4,7 @@ keys, phones and bodies are refused with the field named and nothing stored."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,6 +13,11 @@ from gateway.store.models import Agent, Consent, IntakeRecord, Lead, Message
 from tests.conftest import wait_until
 
 KEY = "intake-test-key"
+NOON = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # Tuesday 12:00 in Miami: inside quiet hours
+
+
+def clock() -> datetime:
+    return NOON
 CONSENT = {"text": "I agree that Coral Realty may text me about my inquiry.",
            "given_at": "2026-12-01T20:12:00Z"}
 
@@ -41,7 +47,7 @@ async def count(stack: Any, model: Any) -> int:
 
 async def test_a_form_lead_gets_one_first_text_in_its_language_and_a_repeat_touches_nobody(
         make_stack: Any) -> None:
-    async with make_stack(intake_token=KEY, brokerage="Coral Realty") as stack:
+    async with make_stack(clock=clock, intake_token=KEY, brokerage="Coral Realty") as stack:
         status, body = await post(stack, form())
         assert status == 201 and body["status"] == "accepted" and body["new_lead"]
         sent = await stack.twilio.wait_for("+13055550142")
@@ -70,7 +76,7 @@ async def test_a_form_lead_gets_one_first_text_in_its_language_and_a_repeat_touc
 
 
 async def test_the_lead_reply_continues_the_same_conversation(make_stack: Any) -> None:
-    async with make_stack(intake_token=KEY, brokerage="Coral Realty") as stack:
+    async with make_stack(clock=clock, intake_token=KEY, brokerage="Coral Realty") as stack:
         status, body = await post(stack, form(external_id="f-2"))
         assert status == 201
         await stack.twilio.wait_for("+13055550142")
@@ -82,7 +88,7 @@ async def test_the_lead_reply_continues_the_same_conversation(make_stack: Any) -
 
 
 async def test_spanish_from_the_form_the_page_or_the_words(make_stack: Any) -> None:
-    async with make_stack(intake_token=KEY) as stack:
+    async with make_stack(clock=clock, intake_token=KEY) as stack:
         await post(stack, form(external_id="a", phone="+13055550151", language="es"))
         await post(stack, form(external_id="b", phone="+13055550152", email=None,
                                page_url="https://coral.example/es/casas/123"))
@@ -97,7 +103,7 @@ async def test_spanish_from_the_form_the_page_or_the_words(make_stack: Any) -> N
 
 
 async def test_bad_requests_name_the_field_and_store_nothing(make_stack: Any) -> None:
-    async with make_stack(intake_token=KEY) as stack:
+    async with make_stack(clock=clock, intake_token=KEY) as stack:
         cases = [
             (form(), "wrong-key", 401, "Authorization"),
             (form(), None, 401, "Authorization"),
@@ -121,13 +127,13 @@ async def test_bad_requests_name_the_field_and_store_nothing(make_stack: Any) ->
 
 async def test_a_per_source_key_opens_only_its_source(make_stack: Any) -> None:
     intake = {"sources": {"zapier": {"key": "zap-key"}}}
-    async with make_stack(intake_token=KEY, intake=intake) as stack:
+    async with make_stack(clock=clock, intake_token=KEY, intake=intake) as stack:
         assert (await post(stack, form(source="zapier"), "zap-key"))[0] == 201
         assert (await post(stack, form(source="website", external_id="x"), "zap-key"))[0] == 401
 
 
 async def test_no_consent_no_text_and_an_agent_is_alerted(make_stack: Any) -> None:
-    async with make_stack(intake_token=KEY) as stack:
+    async with make_stack(clock=clock, intake_token=KEY) as stack:
         status, body = await post(stack, form(consent=None))
         assert status == 201
         await wait_until(lambda: _has_outbound(stack, exclude="+13055550142"), what="alert")
@@ -141,7 +147,7 @@ async def test_no_consent_no_text_and_an_agent_is_alerted(make_stack: Any) -> No
 
 
 async def test_an_opted_out_phone_gets_no_first_touch(make_stack: Any) -> None:
-    async with make_stack(intake_token=KEY) as stack:
+    async with make_stack(clock=clock, intake_token=KEY) as stack:
         await stack.sms("STOP", phone="+13055550142")
         await stack.twilio.wait_for("+13055550142")  # the one confirmation
         status, _ = await post(stack, form(external_id="after-stop"))
@@ -155,7 +161,7 @@ async def test_an_opted_out_phone_gets_no_first_touch(make_stack: Any) -> None:
 
 
 async def test_when_rasa_is_down_a_template_opens_in_the_lead_language(make_stack: Any) -> None:
-    async with make_stack(intake_token=KEY, rasa_url="http://127.0.0.1:9",
+    async with make_stack(clock=clock, intake_token=KEY, rasa_url="http://127.0.0.1:9",
                           brokerage="Coral Realty", rasa_timeout_seconds=1.0) as stack:
         await post(stack, form(language="es"))
         sent = await stack.twilio.wait_for("+13055550142")
@@ -165,3 +171,33 @@ async def test_when_rasa_is_down_a_template_opens_in_the_lead_language(make_stac
 
 async def _has_outbound(stack: Any, exclude: str) -> bool:
     return any(s.to != exclude for s in stack.twilio.sent)
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_form_at_2340_is_texted_at_8_and_the_agent_is_alerted_at_once(
+        make_stack: Any) -> None:
+    late = Clock(datetime(2026, 12, 2, 4, 40, tzinfo=UTC))  # 23:40 in Miami
+    async with make_stack(clock=late, intake_token=KEY, brokerage="Coral Realty") as stack:
+        status, body = await post(stack, form(external_id="late-1"))
+        assert status == 201
+        await wait_until(lambda: _has_outbound(stack, exclude="+13055550142"), what="alert")
+        assert stack.twilio.to("+13055550142") == []  # nothing to the lead at night
+        async with stack.services.store.maker() as session:
+            rec = (await session.scalars(select(IntakeRecord))).one()
+            assert rec.data["touch"] == "held"
+            # Florida (305): 8:00 local is the first allowed minute, 13:00 UTC in December.
+            assert rec.data["held_until"] == "2026-12-02T13:00:00+00:00"
+        late.now = datetime(2026, 12, 2, 13, 0, 5, tzinfo=UTC)
+        sent = await stack.twilio.wait_for("+13055550142", timeout=15)
+        assert sent[0].body.startswith("Hi Maria, this is the Coral Realty assistant about "
+                                       "123 Palm Ave")
+        assert "An agent from our team will text you shortly" in sent[0].body
