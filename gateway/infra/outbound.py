@@ -27,8 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
 from gateway.channels.base import Channel
+from gateway.domain.segments import encode_info
 from gateway.errors import ChannelError, ProviderRejected, RateLimited
-from gateway.messages import Button, Outbound, utcnow
+from gateway.messages import SMS, WHATSAPP, Button, Outbound, utcnow
 from gateway.store.leads import Store, after_commit, audit, mark_opted_out
 from gateway.store.models import Lead, Message
 
@@ -113,6 +114,10 @@ class Outbox:
             claimed_until=until,
             buttons=[[b.label, b.data] for b in buttons] or None,
         )
+        if channel in (SMS, WHATSAPP):
+            # Stored with the message: what it costs (segments) and why (one "á" is UCS-2).
+            info = encode_info(text)
+            msg.segments, msg.encoding = info.segments, info.encoding
         session.add(msg)
         await session.flush()
         out = Outbound(

@@ -201,3 +201,22 @@ async def test_a_form_at_2340_is_texted_at_8_and_the_agent_is_alerted_at_once(
         assert sent[0].body.startswith("Hi Maria, this is the Coral Realty assistant about "
                                        "123 Palm Ave")
         assert "An agent from our team will text you shortly" in sent[0].body
+
+
+async def test_segments_and_encoding_are_stored_with_each_text(make_stack: Any) -> None:
+    async with make_stack(clock=clock, intake_token=KEY, rasa_url="http://127.0.0.1:9",
+                          rasa_timeout_seconds=1.0) as stack:
+        await post(stack, form(external_id="seg-en"))
+        await post(stack, form(external_id="seg-es", phone="+13055550160", email=None,
+                               language="es", name="María Núñez"))
+        await stack.twilio.wait_for("+13055550142")
+        await stack.twilio.wait_for("+13055550160")
+        async with stack.services.store.maker() as session:
+            rows = {m.address: m for m in await session.scalars(
+                select(Message).where(Message.direction == "out"))}
+        en, es = rows["+13055550142"], rows["+13055550160"]
+        assert (en.encoding, en.segments) == ("GSM-7", 1)
+        # "¡" and "¿" are GSM-7; the "í" of María is not: the whole text becomes UCS-2, and
+        # its ~125 characters take two 67-character segments instead of one.
+        assert "María" in es.text and len(es.text) > 70
+        assert (es.encoding, es.segments) == ("UCS-2", 2)
