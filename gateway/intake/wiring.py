@@ -13,6 +13,7 @@ from gateway.config.compliance import compliance_path, load_compliance_config
 from gateway.config.handoff import HandoffConfig
 from gateway.config.intake import IntakeConfig
 from gateway.intake.calls import CALLS, Calls, add_call_routes
+from gateway.intake.emails import EMAILS, LeadEmails, email_webhook, smtp_listener
 from gateway.intake.first_touch import FirstTouch
 from gateway.intake.record import INTAKE_EVENT
 from gateway.intake.routes import INTAKE, add_intake_routes
@@ -20,11 +21,15 @@ from gateway.intake.service import Intake
 from gateway.pipeline import Pipeline
 from gateway.services import Services
 
+SMTP_PORT = web.AppKey("smtp_port", int)
+"""The lead-email SMTP listener's bound port, when it runs."""
+
 
 def add_routes(app: web.Application) -> None:
     """Register every intake route (call before the generic `/webhooks/{name}` routes)."""
     add_call_routes(app)
     add_intake_routes(app)
+    app.router.add_post("/webhooks/email", email_webhook)
 
 
 @asynccontextmanager
@@ -35,6 +40,8 @@ async def started(
     config: IntakeConfig,
     handoff: HandoffConfig,
     adapters: dict[str, Any],
+    *,
+    listeners: bool = True,
 ) -> AsyncIterator[Intake]:
     """Build intake for a running app: the first touch joins the pipeline's events."""
     intake = Intake(services, config)
@@ -49,4 +56,12 @@ async def started(
         await touch.run(int(body["intake_id"]))
 
     pipeline.register(INTAKE_EVENT, run)
-    yield intake
+    emails = LeadEmails(intake)
+    app[EMAILS] = emails
+    settings = services.settings
+    if listeners and settings.smtp_host and settings.smtp_port is not None:
+        async with smtp_listener(emails, settings.smtp_host, settings.smtp_port) as port:
+            app[SMTP_PORT] = port
+            yield intake
+    else:
+        yield intake
