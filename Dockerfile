@@ -87,7 +87,7 @@ WORKDIR /app
 COPY config/ /app/config/
 RUN mkdir -p /app/var && chown pronto:0 /app/var
 USER pronto
-EXPOSE 8080
+EXPOSE 8080 2525
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PRONTO_PORT', '8080'), timeout=2)"]
 CMD ["pronto", "serve"]

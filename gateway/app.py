@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 
 import aiohttp
 from aiohttp import web
@@ -16,9 +17,13 @@ from gateway import metrics
 from gateway.admin import add_admin_routes, has_admin_bearer
 from gateway.channels import Channel, StatusChannel, build_channels
 from gateway.channels.base import ChannelContext, Forgets, HasRoutes
+from gateway.config.compliance import compliance_path, load_compliance_config
 from gateway.config.handoff import HandoffConfig
+from gateway.config.intake import load_intake_config
 from gateway.config.settings import Settings
 from gateway.config.templates import Templates
+from gateway.crm import start_crm, stop_crm
+from gateway.crm_admin import add_crm_admin_routes
 from gateway.domain.language.detector import LanguageDetector
 from gateway.errors import BadRequest, BadSignature, ConfigError, ProntoError
 from gateway.handoff.engine import Handoff, load_handoff_config, sync_agents
@@ -27,6 +32,7 @@ from gateway.infra.outbound import Outbox
 from gateway.infra.queue import InboundQueue
 from gateway.infra.redis import connect_redis
 from gateway.infra.timers import Clock, Timers
+from gateway.intake import wiring as intake_wiring
 from gateway.keys import ADAPTERS, PIPELINE, SERVICES, SETTINGS, WORKER
 from gateway.messages import Inbound, utcnow
 from gateway.pipeline import Pipeline
@@ -80,6 +86,7 @@ def create_app(
     clock: Clock = utcnow,
     run_workers: bool | None = None,
     language: LanguageDetector | None = None,
+    listeners: bool = True,
 ) -> web.Application:
     """Build the gateway application.
 
@@ -88,6 +95,8 @@ def create_app(
         clock: time source for timers and SLAs (tests inject a controllable one).
         run_workers: run queue/timer workers in this process (default: settings.run_workers).
         language: a prebuilt detector (tests share one; it loads models once).
+        listeners: open the lead-email SMTP listener when configured (`pronto worker`
+            processes do not: one listener per deployment, in the web process).
     """
     quiet_loggers()
     app = web.Application(middlewares=[error_middleware], client_max_size=1024**2)
@@ -98,8 +107,10 @@ def create_app(
     adapters: dict[str, Channel] = {a.name: a for a in build_channels(settings)}
     app[ADAPTERS] = adapters
 
+    intake_config = load_intake_config(settings)
+
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        async with _services(settings, clock, language) as services:
+        async with _services(settings, clock, language) as services, AsyncExitStack() as stack:
             services.channels = {c: a for a in adapters.values() for c in a.channels}
             enqueue = _enqueuer(services.queue)
             context = ChannelContext(enqueue=enqueue, redis=services.redis)
@@ -108,6 +119,10 @@ def create_app(
             handoff_config = await _start_handoff(services)
             pipeline = Pipeline(services)
             app[SERVICES], app[PIPELINE] = services, pipeline
+            await start_crm(services, clock=clock)  # before anything writes events
+            await stack.enter_async_context(intake_wiring.started(
+                app, services, pipeline, intake_config, handoff_config, adapters,
+                listeners=listeners))
             task = None
             if workers:
                 # The worker also sweeps sends a dead process left queued, and closes idle
@@ -127,14 +142,17 @@ def create_app(
                     await asyncio.gather(task, return_exceptions=True)
                 for adapter in adapters.values():
                     await adapter.close()
+                await stop_crm(services)
 
     app.cleanup_ctx.append(lifecycle)
+    intake_wiring.add_routes(app)  # before /webhooks/{name}: the voice webhooks are fixed paths
     app.router.add_post("/webhooks/{name}/status", status_webhook)
     app.router.add_post("/webhooks/{name}", webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
     add_admin_routes(app)
+    add_crm_admin_routes(app)
     for adapter in adapters.values():
         if isinstance(adapter, HasRoutes):
             app.router.add_routes(adapter.routes())
@@ -161,7 +179,9 @@ class _services:
         self.http = aiohttp.ClientSession()
         templates = Templates.load(s.templates_path, s.languages)
         detector = self.language or LanguageDetector(s.languages, s.default_language)
-        outbox = Outbox(store, {})
+        # The per-lead hourly cap of config/compliance.yml holds for every sender.
+        gate = load_compliance_config(compliance_path(s)).gate
+        outbox = Outbox(store, {}, rules=gate)
         services = Services(
             settings=s, store=store, redis=redis, queue=queue, timers=timers, outbox=outbox,
             channels={}, bot=BotClient(s.rasa_url, self.http), language=detector,

@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--channel", choices=["sms", "whatsapp"], default="sms")
     s.add_argument("--url", help="gateway URL (default: http://PRONTO_HOST:PRONTO_PORT)")
     s.add_argument("--wait", type=float, default=8.0, help="seconds to wait for replies")
+    dd = sub.add_parser("demo-data", help="seed a realistic week into the database (dashboard)")
+    dd.add_argument("--days", type=int, default=7, help="days of leads, ending now")
+    dd.add_argument("--per-day", type=int, default=45, help="about this many leads a day")
+    dd.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -64,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
             return serve(settings)
         if args.cmd == "worker":
             return asyncio.run(worker(settings, burst=args.burst))
+        if args.cmd == "demo-data":
+            from gateway.dev.demo_data import run
+
+            counts = asyncio.run(run(settings, days=args.days, per_day=args.per_day,
+                                     seed_value=args.seed))
+            print(", ".join(f"{v} {k}" for k, v in counts.items()))
+            return 0
         from gateway.dev.simulate import simulate
 
         return asyncio.run(simulate(settings, args.phone, args.channel, args.url, args.wait))
@@ -129,7 +140,7 @@ async def worker(settings: object, *, burst: bool) -> int:
     assert isinstance(settings, Settings)
     from aiohttp import web
 
-    app = create_app(settings, run_workers=False)
+    app = create_app(settings, run_workers=False, listeners=False)
     # An AppRunner with no site runs the app's start-up and clean-up without serving HTTP:
     # the same clients and checks as `serve`.
     runner = web.AppRunner(app)

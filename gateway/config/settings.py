@@ -68,6 +68,15 @@ class Settings(BaseSettings):
     port: the workers do the work, so their counters are the ones that matter."""
     worker_metrics_host: str = Field("127.0.0.1", validation_alias="PRONTO_WORKER_METRICS_HOST")
     session_secret: SecretStr = Field(SecretStr(""), validation_alias="PRONTO_SESSION_SECRET")
+    intake_token: SecretStr = Field(SecretStr(""), validation_alias="PRONTO_INTAKE_TOKEN")
+    """The default key for `POST /api/leads` (any source); per-source keys in `intake:`."""
+    email_webhook_secret: SecretStr = Field(
+        SecretStr(""), validation_alias="PRONTO_EMAIL_WEBHOOK_SECRET"
+    )
+    """Authenticates `POST /webhooks/email` (an email provider's inbound-parse webhook)."""
+    smtp_host: str = Field("", validation_alias="PRONTO_SMTP_HOST")
+    smtp_port: int | None = Field(None, ge=0, le=65535, validation_alias="PRONTO_SMTP_PORT")
+    """The embedded SMTP listener for forwarded lead emails; off unless both are set."""
 
     brokerage: str = "Pronto Realty"
     """The brokerage's name, used in templates."""
@@ -93,9 +102,15 @@ class Settings(BaseSettings):
     templates_path: Path = Path("config/templates.yml")
     agents_path: Path = Field(Path("config/agents.yml"), validation_alias="PRONTO_AGENTS")
     webchat: WebchatConfig = Field(default_factory=WebchatConfig)
+    intake: dict[str, Any] = Field(default_factory=dict)
+    """The `intake:` section of pronto.yml (sources, their keys and consent basis, missed
+    calls), validated by `gateway.config.intake`."""
     handoff: dict[str, Any] = Field(default_factory=dict)
     """The `handoff:` section of pronto.yml (routing, SLAs, business hours), validated by
     `gateway.config.handoff`."""
+    crm: dict[str, Any] = Field(default_factory=dict)
+    """The `crm:` section of pronto.yml (endpoints pushed every lead and step), validated by
+    `gateway.config.crm`."""
 
     @field_validator("numbers")
     @classmethod
@@ -208,7 +223,8 @@ def _fill_secrets(settings: Settings) -> Settings:
     if path.exists():
         stored = yaml.safe_load(path.read_text()) or {}
     changed = False
-    for key in ("twilio_auth_token", "admin_token", "session_secret", "telegram_webhook_secret"):
+    for key in ("twilio_auth_token", "admin_token", "session_secret", "telegram_webhook_secret",
+                "intake_token", "email_webhook_secret"):
         if not getattr(settings, key).get_secret_value():
             if key not in stored:
                 stored[key] = secrets.token_urlsafe(24)

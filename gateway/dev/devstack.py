@@ -172,6 +172,7 @@ def banner(settings: Settings, message_sid: str | None = None) -> str:
             ]
     else:
         lines.append("  Telegram        off (set TELEGRAM_BOT_TOKEN to enable)")
+    lines += intake_lines(settings, local, public)
     token_note = "the generated dev token" if settings.env != "production" else "TWILIO_AUTH_TOKEN"
     lines += [
         "",
@@ -184,6 +185,36 @@ def banner(settings: Settings, message_sid: str | None = None) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def intake_lines(settings: Settings, local: str, public: str) -> list[str]:
+    """The banner's part about leads that do not start by writing: forms, emails, calls."""
+    key = settings.intake_token.get_secret_value()
+    sample = json.dumps({"source": "website", "external_id": "demo-1", "name": "Maria Lopez",
+                         "phone": SAMPLE_FROM, "message": "Is 123 Palm Ave still available?",
+                         "listing": {"address": "123 Palm Ave"},
+                         "consent": {"text": "I agree to be texted about my inquiry."}})
+    lines = [
+        "",
+        "  Lead intake (Pronto texts first):",
+        f"    Web forms        POST {public}/api/leads  (Authorization: Bearer {key})",
+        f"    Form to paste    {local}/intake/demo?key={key}",
+        f"    Lead emails      POST {public}/webhooks/email?secret="
+        f"{settings.email_webhook_secret.get_secret_value()}",
+    ]
+    if settings.smtp_host and settings.smtp_port is not None:
+        lines.append(f"    Lead emails      SMTP {settings.smtp_host}:{settings.smtp_port} "
+                     "(forward the lead inbox here)")
+    lines += [
+        f"    Missed calls     POST {public}/webhooks/twilio/voice  (the number's voice URL)",
+        "",
+        "  Try it: a form lead",
+        "",
+        f"curl -sS -X POST {shlex.quote(local + '/api/leads')} \\\n"
+        f"  -H 'Content-Type: application/json' -H {shlex.quote('Authorization: Bearer ' + key)}"
+        f" \\\n  -d {shlex.quote(sample)}",
+    ]
+    return lines
 
 
 def port_free(host: str, port: int) -> bool:
@@ -206,6 +237,10 @@ def preflight(settings: Settings, root: Path = ROOT) -> list[str]:
             if not port_free("127.0.0.1", port):
                 problems.append(f"{comp.name}: port {port} is already in use "
                                 "(another `make run`? stop it, or change the port)")
+    if settings.smtp_host and settings.smtp_port and not port_free("127.0.0.1",
+                                                                   settings.smtp_port):
+        problems.append(f"gateway: SMTP port {settings.smtp_port} is already in use "
+                        "(set PRONTO_SMTP_PORT to another, or PRONTO_SMTP_HOST= to turn it off)")
     if is_local_url(settings.rasa_url) and not (root / "models" / "pronto.tar.gz").exists():
         problems.append("rasa: models/pronto.tar.gz is missing (run `make train`)")
     return problems
@@ -214,6 +249,9 @@ def preflight(settings: Settings, root: Path = ROOT) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m gateway.dev.devstack`; returns the process exit code."""
     del argv  # no options: everything comes from settings
+    # `make run` listens for forwarded lead emails on loopback unless told otherwise.
+    os.environ.setdefault("PRONTO_SMTP_HOST", "127.0.0.1")
+    os.environ.setdefault("PRONTO_SMTP_PORT", "2525")
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -357,10 +357,17 @@ class Handoff:
         return cfg.languages[0] if cfg else "en"
 
     def link(self, lead_id: int) -> str:
-        """The transcript link for agent alerts."""
+        """The transcript link for agent alerts: signed for this lead and expiring (7 days),
+        so the agent reads it on the phone without the admin token. Unsigned (admin login
+        needed) only when no session secret is set."""
+        from gateway.domain.lead_links import DEFAULT_TTL, sign_lead_link
+
         s = self.services.settings
         base = (s.dashboard_url or s.public_url).rstrip("/")
-        return base + self.config.policy.transcript_path.format(lead_id=lead_id)
+        path, secret = self.config.policy.transcript_path, s.session_secret.get_secret_value()
+        if not secret:
+            return base + path.format(lead_id=lead_id)
+        return base + sign_lead_link(secret, lead_id, self.services.clock() + DEFAULT_TTL, path)
 
     def business(self, now: datetime) -> bool:
         """Whether the office is in business hours at `now`."""

@@ -100,12 +100,24 @@ def authorised(request: web.Request, config: IntakeConfig, default_key: str, sou
     return any(k and hmac.compare_digest(given.encode(), k.encode()) for k in keys)
 
 
+def _known_key(request: web.Request, config: IntakeConfig, default_key: str) -> bool:
+    auth = request.headers.get("Authorization", "")
+    given = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    keys = [default_key, *(c.key.get_secret_value() for c in config.sources.values())]
+    return bool(given) and any(k and hmac.compare_digest(given.encode(), k.encode())
+                               for k in keys)
+
+
 async def parse(request: web.Request, config: IntakeConfig, default_key: str) -> IntakeLead:
     """Authenticate and validate one form post into an `IntakeLead`.
 
     Raises:
         IntakeError: 401 bad key, 413 too big, 415 not JSON, 422 a field is wrong.
     """
+    if not _known_key(request, config, default_key):
+        # No key, or one that opens no source: refused before the body is read (the key is
+        # checked against the post's own source once the body is parsed).
+        raise IntakeError(401, "Authorization", "a valid Bearer key for this source is required")
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise IntakeError(413, "body", f"body over {MAX_BODY} bytes")
     raw = await request.content.read(MAX_BODY + 1)

@@ -255,3 +255,42 @@ class IntakeRecord(Base):
     raw: Mapped[str | None] = mapped_column(Text)
     """The raw email (kept for unparsed ones only, so an admin can read it)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CrmDelivery(Base):
+    """One event owed to one CRM endpoint: the durable outbox of the CRM push.
+
+    Written by the audit listener (`gateway.crm.capture`) in the transaction of the state change
+    it reports, so an event is owed iff that change committed. Holds ids and event facts, never
+    message bodies; the lead's fields are read when it is delivered.
+    source: "audit" (an `AuditEvent`) or "message" (a `Message`); source_id is that row's id.
+    status: "pending", "delivered", "dead" (given up: max attempts, max age, or refused).
+    Per (endpoint, lead) a delivery waits while an earlier one is pending (event order).
+    claimed_by / claimed_until: the process delivering it and its lease.
+    external_ref: what the CRM calls the lead once known (Follow Up Boss's person id).
+    """
+
+    __tablename__ = "crm_deliveries"
+    __table_args__ = (
+        Index("ix_crm_deliveries_status_due", "status", "next_attempt_at"),
+        Index("ix_crm_deliveries_endpoint_lead", "endpoint", "lead_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(32))
+    lead_id: Mapped[int | None] = mapped_column(Integer)
+    """No foreign key on purpose: the outbox never stands in the way of erasing a lead."""
+    source: Mapped[str] = mapped_column(String(8))
+    source_id: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    occurred_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    external_ref: Mapped[str | None] = mapped_column(String(64))
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

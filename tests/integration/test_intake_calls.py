@@ -50,7 +50,7 @@ async def test_a_call_rings_the_working_agent_then_a_missed_one_is_texted_back_o
 async def test_at_night_the_caller_goes_straight_to_voicemail_and_a_spanish_text(
         make_stack: Any) -> None:
     async with make_stack(clock=lambda: NIGHT) as stack:
-        status, twiml = await call(stack, "/webhooks/twilio/voice", To=SPANISH_NUMBER)
+        _, twiml = await call(stack, "/webhooks/twilio/voice", To=SPANISH_NUMBER)
         assert "<Dial" not in twiml and "<Say language=\"es-MX\">" in twiml
         sent = await stack.twilio.wait_for("+13055550142")
         assert sent[0].body.startswith("[es] ")

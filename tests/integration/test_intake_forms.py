@@ -77,7 +77,7 @@ async def test_a_form_lead_gets_one_first_text_in_its_language_and_a_repeat_touc
 
 async def test_the_lead_reply_continues_the_same_conversation(make_stack: Any) -> None:
     async with make_stack(clock=clock, intake_token=KEY, brokerage="Coral Realty") as stack:
-        status, body = await post(stack, form(external_id="f-2"))
+        status, _ = await post(stack, form(external_id="f-2"))
         assert status == 201
         await stack.twilio.wait_for("+13055550142")
         await stack.sms("I want to buy", phone="+13055550142")
@@ -134,7 +134,7 @@ async def test_a_per_source_key_opens_only_its_source(make_stack: Any) -> None:
 
 async def test_no_consent_no_text_and_an_agent_is_alerted(make_stack: Any) -> None:
     async with make_stack(clock=clock, intake_token=KEY) as stack:
-        status, body = await post(stack, form(consent=None))
+        status, _ = await post(stack, form(consent=None))
         assert status == 201
         await wait_until(lambda: _has_outbound(stack, exclude="+13055550142"), what="alert")
         assert stack.twilio.to("+13055550142") == []
@@ -187,7 +187,7 @@ async def test_a_form_at_2340_is_texted_at_8_and_the_agent_is_alerted_at_once(
         make_stack: Any) -> None:
     late = Clock(datetime(2026, 12, 2, 4, 40, tzinfo=UTC))  # 23:40 in Miami
     async with make_stack(clock=late, intake_token=KEY, brokerage="Coral Realty") as stack:
-        status, body = await post(stack, form(external_id="late-1"))
+        status, _ = await post(stack, form(external_id="late-1"))
         assert status == 201
         await wait_until(lambda: _has_outbound(stack, exclude="+13055550142"), what="alert")
         assert stack.twilio.to("+13055550142") == []  # nothing to the lead at night
