@@ -61,6 +61,16 @@ def turn_from_tracker(tracker: Tracker, today: date | None = None) -> Turn:
     )
 
 
+PROGRESS_FACTS = ("name", "location", "lead_intent")
+
+
+def progress_payload(state: State) -> dict[str, object]:
+    """What the gateway may use between messages: the question still open (a silent lead gets
+    nudged) and the facts a nudge may name ("Still looking in Doral, Maria?")."""
+    return {"pronto": "progress", "pending": state.pending,
+            "facts": {k: state.facts[k] for k in PROGRESS_FACTS if state.facts.get(k)}}
+
+
 class ActionConverse(Action):  # type: ignore[misc]
     """Answer one prospect message: the next question, a re-ask, or the handoff."""
 
@@ -80,4 +90,5 @@ class ActionConverse(Action):  # type: ignore[misc]
                 dispatcher.utter_message(json_message=message["custom"])
             else:
                 dispatcher.utter_message(text=message["text"])
+        dispatcher.utter_message(json_message=progress_payload(reply.state))
         return [SlotSet(DIALOGUE_SLOT, reply.state.dump())]

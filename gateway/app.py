@@ -18,6 +18,7 @@ from gateway.admin import add_admin_routes, has_admin_bearer
 from gateway.channels import Channel, StatusChannel, build_channels
 from gateway.channels.base import ChannelContext, Forgets, HasRoutes
 from gateway.config.compliance import compliance_path, load_compliance_config
+from gateway.config.followup import followup_path, load_followup_config
 from gateway.config.handoff import HandoffConfig
 from gateway.config.intake import load_intake_config
 from gateway.config.settings import Settings
@@ -26,6 +27,8 @@ from gateway.crm import start_crm, stop_crm
 from gateway.crm_admin import add_crm_admin_routes
 from gateway.domain.language.detector import LanguageDetector
 from gateway.errors import BadRequest, BadSignature, ConfigError, ProntoError
+from gateway.followup.silent import FollowUp
+from gateway.governance_admin import add_governance_routes
 from gateway.handoff.engine import Handoff, load_handoff_config, sync_agents
 from gateway.infra.bot_client import BotClient
 from gateway.infra.outbound import Outbox
@@ -108,6 +111,8 @@ def create_app(
     app[ADAPTERS] = adapters
 
     intake_config = load_intake_config(settings)
+    compliance = load_compliance_config(compliance_path(settings))
+    followup_config = load_followup_config(followup_path(settings), settings.languages)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with _services(settings, clock, language) as services, AsyncExitStack() as stack:
@@ -120,9 +125,11 @@ def create_app(
             pipeline = Pipeline(services)
             app[SERVICES], app[PIPELINE] = services, pipeline
             await start_crm(services, clock=clock)  # before anything writes events
+            services.followup = FollowUp(services, followup_config, compliance.gate,
+                                         handoff_config.policy.business_hours.timezone)
             await stack.enter_async_context(intake_wiring.started(
                 app, services, pipeline, intake_config, handoff_config, adapters,
-                listeners=listeners))
+                gate=compliance.gate, listeners=listeners))
             task = None
             if workers:
                 # The worker also sweeps sends a dead process left queued, and closes idle
@@ -153,6 +160,7 @@ def create_app(
     app.router.add_get("/metrics", metrics_view)
     add_admin_routes(app)
     add_crm_admin_routes(app)
+    add_governance_routes(app)
     for adapter in adapters.values():
         if isinstance(adapter, HasRoutes):
             app.router.add_routes(adapter.routes())

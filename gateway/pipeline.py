@@ -356,6 +356,7 @@ class Pipeline:
                     # The bot gave up at the message ceiling: the dashboard lists it.
                     msg.low_confidence, msg.intent = True, "ceiling"
                 agent_name = await self._handoff(session, lead, conv, handoff)
+            await self._progress(session, lead, conv, reply, handed_off=handoff is not None)
             fallback = self.s.templates.render("handoff_fallback_name", lead.language)
             for text in reply.texts:
                 await self.s.outbox.queue(
@@ -368,6 +369,22 @@ class Pipeline:
                     conversation_id=conv.id,
                     language=lead.language,
                 )
+
+    async def _progress(self, session: AsyncSession, lead: Lead, conv: Any, reply: BotReply,
+                        *, handed_off: bool) -> None:
+        """Keep what the assistant learned so far, and (re)start or stop the follow-up."""
+        progress = reply.custom("progress")
+        if progress is not None and isinstance(progress.get("facts"), dict):
+            facts = {k: str(v)[:200] for k, v in progress["facts"].items() if v}
+            lead.qualification = {**(lead.qualification or {}), "in_progress": facts}
+        followup = self.s.followup
+        if followup is None:
+            return
+        if handed_off or conv.status != "bot":
+            await followup.stop(session, lead.id)
+        elif progress is not None and progress.get("pending"):
+            # A question is open: if the lead goes quiet, the silent sequence nudges.
+            await followup.restart(session, lead, conv)
 
     async def _handoff(
         self, session: AsyncSession, lead: Lead, conv: Any, payload: dict[str, Any]

@@ -57,6 +57,22 @@ class HandoffService(Protocol):
         ...
 
 
+class FollowUpService(Protocol):
+    """What the pipeline and the handoff ask of follow-up (`gateway.followup.silent`)."""
+
+    async def restart(self, session: AsyncSession, lead: Lead, conv: Conversation) -> None:
+        """The assistant asked a question: the silent-lead sequence starts again."""
+        ...
+
+    async def stop(self, session: AsyncSession, lead_id: int) -> None:
+        """Cancel the lead's pending follow-ups."""
+        ...
+
+    async def went_cold(self, session: AsyncSession, lead: Lead) -> None:
+        """Schedule the one later check-in for a lead that went cold."""
+        ...
+
+
 @dataclass
 class Services:
     """Everything the pipeline and the handoff engine use."""
@@ -74,4 +90,5 @@ class Services:
     templates: Templates
     clock: Clock
     handoff: HandoffService | None = None
+    followup: FollowUpService | None = None
     extras: dict[str, Any] = field(default_factory=dict)

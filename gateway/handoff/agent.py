@@ -358,6 +358,9 @@ async def close(
         return
     if owned:
         _show_agent(hf, session, lead, None)
+    followup = hf.services.followup
+    if followup is not None and outcome in ("lost", "no_answer"):
+        await followup.went_cold(session, lead)  # one check-in, months later
     await hf.tell_agent(session, agent, f"agent_closed_{outcome}", code=code)
 
 

@@ -178,7 +178,7 @@ class FirstTouch:
     def _mark(self, session: AsyncSession, record: IntakeRecord, lead: Lead, touch: str) -> None:
         record.data = {**record.data, "touch": touch}
         audit(session, "intake.first_touch", lead_id=lead.id, intake_id=record.id,
-              outcome=touch, kind=record.kind)
+              outcome=touch, kind=record.kind, at=self.s.clock())
 
     def _facts(self, record: IntakeRecord, lead: Lead) -> dict[str, Any]:
         listing = record.data.get("listing") or lead.listing or {}

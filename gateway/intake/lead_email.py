@@ -187,15 +187,17 @@ def _read(original: Original, env: Envelope) -> _Reading:
     subjects = [s for s in (original.subject, env.subject) if s and not is_reply(s)]
     fmt = detect([original.sender, env.sender], subjects, original.text)
     fields = f.extract_fields(original.text)
+    senders = [s for s in (original.sender, env.sender) if s]
     phone = f.find_phone(fields["phone"]) if "phone" in fields else None
     email = f.find_email(fields["email"]) if "email" in fields else None
-    if email is not None and not is_lead_address(email, fmt):
+    if email is not None and not is_lead_address(email, fmt, senders):
         email = None
     # Portals often set Reply-To to the lead so the agent can answer from the mail client; on
     # a forward the outer Reply-To is the agent's own, so it is not used there.
     if email is None and fmt is not LEAD_METADATA and not original.forwarded:
-        if env.reply_to and env.reply_to != env.sender and is_lead_address(env.reply_to, fmt):
-            email = env.reply_to
+        reply_to = env.reply_to
+        if reply_to and reply_to not in senders and is_lead_address(reply_to, fmt, senders):
+            email = reply_to
     if fmt is LEAD_METADATA and not _enough_metadata(fields, env):
         phone = email = None
     return _Reading(fmt, fields, original, phone, email)

@@ -9,9 +9,9 @@ from typing import Any
 from aiohttp import web
 
 from gateway.channels.twilio import TwilioChannel
-from gateway.config.compliance import compliance_path, load_compliance_config
 from gateway.config.handoff import HandoffConfig
 from gateway.config.intake import IntakeConfig
+from gateway.domain.outbound_gate import GateRules
 from gateway.intake.calls import CALLS, Calls, add_call_routes
 from gateway.intake.emails import EMAILS, LeadEmails, email_webhook, smtp_listener
 from gateway.intake.first_touch import FirstTouch
@@ -41,6 +41,7 @@ async def started(
     handoff: HandoffConfig,
     adapters: dict[str, Any],
     *,
+    gate: GateRules,
     listeners: bool = True,
 ) -> AsyncIterator[Intake]:
     """Build intake for a running app: the first touch joins the pipeline's events."""
@@ -49,8 +50,7 @@ async def started(
     twilio = adapters.get("twilio")
     if isinstance(twilio, TwilioChannel):
         app[CALLS] = Calls(intake, twilio, handoff)
-    compliance = load_compliance_config(compliance_path(services.settings))
-    touch = FirstTouch(services, compliance.gate, handoff.policy.business_hours.timezone)
+    touch = FirstTouch(services, gate, handoff.policy.business_hours.timezone)
 
     async def run(body: dict[str, Any]) -> None:
         await touch.run(int(body["intake_id"]))

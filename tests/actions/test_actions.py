@@ -57,7 +57,7 @@ async def test_state_comes_back_from_the_slot_and_the_handoff_is_a_payload(
     assert payload["pronto"] == "handoff" and payload["reason"] == "qualified"
     assert payload["lead"]["name"] == "Ana Lopez"
     assert payload["lead"]["budget_min"] == 600_000
-    assert "{agent_name}" in dispatcher.messages[-1]["text"]
+    assert "{agent_name}" in [m for m in dispatcher.messages if m.get("text")][-1]["text"]
     assert State.load(slots[DIALOGUE_SLOT]).handed_off
 
 
@@ -76,3 +76,16 @@ def test_today_and_ceiling_from_the_environment() -> None:
     assert today_from_env({}) is None
     assert max_turns_from_env({"PRONTO_BOT_MAX_MESSAGES": "8"}) == 8
     assert max_turns_from_env({"PRONTO_BOT_MAX_MESSAGES": "zero"}) == 12
+
+
+async def test_every_turn_tells_the_gateway_the_open_question_and_the_facts_a_nudge_may_name(
+    make_tracker: TrackerFactory,
+) -> None:
+    tracker = make_tracker(text="I want to buy in Doral", intent="buy", confidence=0.95,
+                           metadata={"language": "en"})
+    dispatcher, _ = await run(tracker)
+    progress = [m["custom"] for m in dispatcher.messages
+                if m.get("custom", {}).get("pronto") == "progress"]
+    assert len(progress) == 1
+    assert progress[0]["pending"] == "bedrooms"
+    assert progress[0]["facts"] == {"lead_intent": "buy", "location": "Doral"}

@@ -64,7 +64,11 @@ class FakeRasa:
                  "custom": {"pronto": "low_confidence", "intent": "inform", "confidence": 0.31}},
                 {"recipient_id": body["sender"], "text": "Sorry, could you rephrase?"},
             ])
-        return web.json_response([{"recipient_id": body["sender"], "text": REPLIES[lang]}])
+        # Like action_converse: the question left open (a silent lead gets nudged), the facts.
+        progress = {"pronto": "progress", "pending": "lead_intent",
+                    "facts": {"location": "Doral"} if "doral" in text.lower() else {}}
+        return web.json_response([{"recipient_id": body["sender"], "text": REPLIES[lang]},
+                                  {"recipient_id": body["sender"], "custom": progress}])
 
     async def _status(self, request: web.Request) -> web.Response:
         return web.json_response({"model_file": "fake.tar.gz"})

@@ -363,6 +363,68 @@ def test_portal_reply_to_gives_the_lead_email_when_the_body_has_none() -> None:
     assert (lead.name, lead.email, lead.phone) == ("Sam Ortiz", "sam.ortiz@example.com", None)
 
 
+def test_html_is_read_when_the_plain_part_is_a_stub() -> None:
+    msg = EmailMessage()
+    msg["From"] = "Homes.com <leads@homes.com>"
+    msg["Subject"] = "New lead"
+    msg.set_content("This email is best viewed in a browser.")
+    msg.add_alternative(
+        "<table><tr><td>Name</td><td>Noah Levy</td></tr>"
+        "<tr><td>Phone</td><td>305-555-0161</td></tr></table>",
+        subtype="html",
+    )
+    lead = parse_lead_email(msg.as_bytes())
+    assert isinstance(lead, ParsedLeadEmail)
+    assert (lead.source, lead.name, lead.phone) == ("homes.com", "Noah Levy", "+13055550161")
+
+
+def test_a_spanish_gmail_forward_names_the_portal_below_the_marker() -> None:
+    body = (
+        "Te lo paso.\n\n"
+        "---------- Mensaje reenviado ---------\n"
+        "De: realtor.com <leads@email.realtor.com>\n"
+        "Fecha: lun, 2 jun 2025, 10:02\n"
+        "Asunto: New realtor.com lead: 40 Alton Rd\n"
+        "Para: <ana@sunshine-realty.example.com>\n\n"
+        "Name: Elena Castro\nEmail: elena.castro@example.com\n"
+    )
+    lead = parse_lead_email(
+        _email(body, subject="RV: New lead", sender="ana@sunshine-realty.example.com")
+    )
+    assert isinstance(lead, ParsedLeadEmail)
+    assert (lead.source, lead.name, lead.email) == (
+        "realtor.com", "Elena Castro", "elena.castro@example.com"
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "kept"),
+    [
+        ("jane-8k2q@relay.zillow.com", True),  # a relay alias reaches the lead
+        ("premieragent@zillow.com", False),  # the portal's own box
+        ("support@zillow.com", False),
+        ("no-reply@zillow.com", False),
+        ("donotreply@example.com", False),
+    ],
+)
+def test_the_portal_own_addresses_are_never_the_lead(address: str, kept: bool) -> None:
+    raw = _email(
+        f"Name: Jane Doe\nEmail: {address}\n",
+        subject="New Contact",
+        sender="Zillow <premieragent@zillow.com>",
+    )
+    result = parse_lead_email(raw)
+    assert isinstance(result, ParsedLeadEmail) is kept
+    if isinstance(result, ParsedLeadEmail):
+        assert result.email == address
+
+
+def test_a_reply_mentioning_a_portal_is_no_portal_email() -> None:
+    result = parse_lead_email(_email("Thanks, talk soon.", subject="Re: your Zillow listing"))
+    assert isinstance(result, UnparsedEmail)
+    assert result.reason == "no lead fields (Name:, Phone:, Email:) found"
+
+
 def test_date_without_zone_is_utc_and_a_bad_date_is_none() -> None:
     body = "Name: Ana Ruiz\nPhone: 305 555 0190"
     naive = parse_lead_email(_email(body, Date="Tue, 03 Jun 2025 21:12:45 -0000"))

@@ -68,6 +68,10 @@ LABELS: dict[str, str] = {
     ),
 }
 
+# One fact (an address, a phone, a name) is never longer than this; cutting values to it keeps
+# the regular expressions below linear on hostile input (a 1 MB "Email:" line).
+_MAX_FACT = 320
+
 _LABELLED = re.compile(r"^\s*[*_]*(?P<label>[^:\t*_][^:\t]{0,38}?)[*_]*\s*:[*_]*\s*(?P<value>.*)$")
 _LABEL_LIKE = re.compile(r"^[^\W\d_][\w .#'()/-]{0,30}$")
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
@@ -87,7 +91,7 @@ _SPANISH = re.compile(r"^(?:spanish|español|espanol|castellano|es|spa|es-\w+)\b
 _PREFERS_SPANISH = re.compile(
     r"\bprefers?\s+(?:to\s+(?:speak|talk|communicate|be\s+contacted)\s+)?(?:in\s+)?spanish\b"
     r"|\bspanish[- ]speaking\s+(?:lead|buyer|client|agent)\b"
-    r"|\bprefiere\s+(?:hablar\s+|comunicarse\s+|ser\s+atendid[oa]\s+)?(?:en\s+)?español\b",
+    r"|\bprefier[eo]\s+(?:hablar\s+|comunicarse\s+|ser\s+atendid[oa]\s+)?(?:en\s+)?español\b",
     re.IGNORECASE,
 )
 
@@ -191,7 +195,7 @@ def strip_links(value: str) -> str:
 
 def clean_name(value: str) -> str | None:
     """Return a person's name, or None when the value is no name (an address, a number)."""
-    name = _value(_BRACKETED_URL.sub("", value)).strip(" ,;.-")
+    name = _value(_BRACKETED_URL.sub("", value[:_MAX_FACT])).strip(" ,;.-")
     if not name or len(name) > 100 or "@" in name or _URL.search(name):
         return None
     if sum(ch.isdigit() for ch in name) > 0 or not any(ch.isalpha() for ch in name):
@@ -201,7 +205,7 @@ def clean_name(value: str) -> str | None:
 
 def find_email(value: str) -> str | None:
     """Return the first email address in a value, lower case."""
-    found = _EMAIL.search(value)
+    found = _EMAIL.search(value[:_MAX_FACT])
     return found.group(0).lower().strip(".") if found else None
 
 
@@ -211,7 +215,7 @@ def find_phone(value: str, default_region: str = "US") -> str | None:
     Fewer than ten digits is a local number without its area code (or a zip code): E.164 of
     that would be a wrong number, so it is no phone at all.
     """
-    for found in _PHONE.finditer(value):
+    for found in _PHONE.finditer(value[:_MAX_FACT]):
         digits = sum(ch.isdigit() for ch in found.group(0))
         if 10 <= digits <= 15:
             phone = to_e164(found.group(0), default_region)
@@ -228,7 +232,7 @@ def find_url(value: str) -> str | None:
 
 def parse_price(value: str) -> int | None:
     """Return a price in whole dollars: "$650,000", "$1.25M", "$725K", "450000", "$489.000"."""
-    found = _PRICE.search(value.strip())
+    found = _PRICE.search(value[:_MAX_FACT].strip())
     if not found:
         return None
     number = (found.group("num") or found.group("bare") or "").rstrip(".,")

@@ -20,6 +20,13 @@ from html.parser import HTMLParser
 # from recursing without end.
 _MAX_DEPTH = 12
 
+# A lead notification is a few kilobytes of text; reading at most this much of each part bounds
+# the work a hostile or huge email can cause.
+_MAX_TEXT = 200_000
+
+# Longer header values (a real Subject is under 1,000 characters) are read raw, not decoded.
+_MAX_HEADER = 4_000
+
 _SPACES = re.compile(r"[ \f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
@@ -66,23 +73,27 @@ def read_message(raw: bytes) -> Message:
 
 
 def header(msg: Message, name: str) -> str:
-    """Return a header's decoded value, or its raw text when the parser chokes on it.
+    """Return the first such header's decoded value, or its raw text when decoding fails.
 
     The standard library's structured header parser has raised IndexError, ValueError and
     others on malformed headers across Python versions; a lead email must never fail on that.
     """
-    try:
-        value = msg.get(name)
-        return "" if value is None else _SPACES.sub(" ", str(value)).strip()
-    except Exception:
-        for key, raw in msg.raw_items():
-            if key.lower() == name.lower():
-                return _SPACES.sub(" ", re.sub(r"\r?\n[ \t]+", " ", str(raw))).strip()
+    raw = next((str(v) for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+    if raw is None:
         return ""
+    if len(raw) <= _MAX_HEADER:
+        try:
+            return _SPACES.sub(" ", str(msg.get(name, ""))).strip()
+        except Exception:
+            pass
+    # Unparseable, or so long that decoding it would cost seconds: no lead needs more than
+    # the start of it, as written.
+    return _SPACES.sub(" ", re.sub(r"\r?\n[ \t]+", " ", raw[:_MAX_HEADER])).strip()
 
 
 def first_address(value: str) -> str:
     """Return the first email address in a header value or text, lower case ("" when none)."""
+    value = value[:998]  # the RFC 5322 line limit; also bounds the regex below
     try:
         for _, addr in getaddresses([value]):
             if _ADDRESS.fullmatch(addr):
@@ -145,7 +156,7 @@ def _collect(part: Message, found: Bodies, depth: int) -> None:
         return
     if _is_attachment(part) or ctype not in ("text/plain", "text/html"):
         return
-    text = decode_text(part)
+    text = decode_text(part)[:_MAX_TEXT]
     if not text.strip():
         return
     if ctype == "text/plain":

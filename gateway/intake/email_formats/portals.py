@@ -33,6 +33,12 @@ _NO_REPLY = re.compile(
     re.IGNORECASE,
 )
 
+_ROLE = re.compile(
+    r"^(?:leads?|support|help|info|hello|contact|team|service|customer-?(?:care|service)|"
+    r"premier-?agent|agents?|alerts?|news(?:letter)?|marketing|mail)(?:[+.-].*)?$",
+    re.IGNORECASE,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class EmailFormat:
@@ -138,10 +144,19 @@ def detect(senders: list[str], subjects: list[str], text: str) -> EmailFormat:
     return LEAD_METADATA
 
 
-def is_lead_address(address: str, fmt: EmailFormat) -> bool:
-    """True when an address can be the lead's: not a no-reply box, not the portal's own."""
+def is_lead_address(address: str, fmt: EmailFormat, senders: list[str]) -> bool:
+    """True when an address can be the lead's: not a no-reply box, not the portal's own.
+
+    An address at the portal's domain is the portal's own when it sent the email or is a role
+    box (support@, premieragent@); any other one there is taken as a relay alias that reaches
+    the lead, which some portals hand out instead of the lead's own address.
+    """
     local = address.partition("@")[0]
-    return bool(address) and not _NO_REPLY.match(local) and not _owns(fmt, address)
+    if not address or _NO_REPLY.match(local):
+        return False
+    if _owns(fmt, address):
+        return address not in senders and not _ROLE.match(local)
+    return True
 
 
 def name_from_sentences(subjects: list[str], text: str) -> str | None:
