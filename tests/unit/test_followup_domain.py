@@ -66,7 +66,7 @@ def test_a_step_naming_a_missing_template_is_a_config_error(tmp_path: Path) -> N
     path = tmp_path / "followup.yml"
     path.write_text("silent:\n  steps:\n    - {after: 10m, template: nope}\n"
                     "reengage: {enabled: false}\ntemplates: {}\n")
-    with pytest.raises(ConfigError, match="templates.nope.en"):
+    with pytest.raises(ConfigError, match=r"templates\.nope\.en"):
         load_followup_config(path, ["en", "es"])
     path.write_text("silent:\n  steps:\n    - {after: soon, template: t}\n")
     with pytest.raises(ConfigError, match="after"):
