@@ -25,8 +25,12 @@ from gateway.config.settings import Settings
 from gateway.config.templates import Templates
 from gateway.crm import start_crm, stop_crm
 from gateway.crm_admin import add_crm_admin_routes
+from gateway.domain.followup import parse_offset
 from gateway.domain.language.detector import LanguageDetector
+from gateway.domain.segments import check_templates
 from gateway.errors import BadRequest, BadSignature, ConfigError, ProntoError
+from gateway.followup.appointments import Appointments
+from gateway.followup.feedback import FeedbackAsk
 from gateway.followup.silent import FollowUp
 from gateway.governance_admin import add_governance_routes
 from gateway.handoff.engine import Handoff, load_handoff_config, sync_agents
@@ -125,8 +129,18 @@ def create_app(
             pipeline = Pipeline(services)
             app[SERVICES], app[PIPELINE] = services, pipeline
             await start_crm(services, clock=clock)  # before anything writes events
-            services.followup = FollowUp(services, followup_config, compliance.gate,
-                                         handoff_config.policy.business_hours.timezone)
+            for warning in check_templates(services.templates.table,
+                                           compliance.segment_budget):
+                log.warning("templates: %s", warning)  # names the template, never a lead
+            office_zone = handoff_config.policy.business_hours.timezone
+            services.followup = FollowUp(services, followup_config, compliance.gate, office_zone)
+            services.appointments = Appointments(services, compliance.gate, office_zone,
+                                                 followup_config.reminders)
+            fb = followup_config.feedback
+            services.feedback = FeedbackAsk(
+                services, compliance.gate, handoff_config,
+                csat_after=parse_offset(fb.csat_after), nps_after=parse_offset(fb.nps_after),
+                low_csat=fb.low_csat, low_nps=fb.low_nps)
             await stack.enter_async_context(intake_wiring.started(
                 app, services, pipeline, intake_config, handoff_config, adapters,
                 gate=compliance.gate, listeners=listeners))

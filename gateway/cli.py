@@ -1,4 +1,4 @@
-"""The `pronto` command: serve, worker, detect-language, simulate."""
+"""The `pronto` command: serve, worker, detect-language, simulate, demo-data, lead."""
 
 from __future__ import annotations
 
@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     dd.add_argument("--days", type=int, default=7, help="days of leads, ending now")
     dd.add_argument("--per-day", type=int, default=45, help="about this many leads a day")
     dd.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
+    from gateway.governance_cli import add_lead_parser, run_lead
+
+    add_lead_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -68,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve(settings)
         if args.cmd == "worker":
             return asyncio.run(worker(settings, burst=args.burst))
+        if args.cmd == "lead":
+            return run_lead(settings, args)
         if args.cmd == "demo-data":
             from gateway.dev.demo_data import run
 

@@ -146,6 +146,8 @@ class Pipeline:
 
             self._language(session, lead, msg, inbound, created, default)
             conv.last_lead_message_at = inbound.received_at
+            if await self._answers(session, lead, conv, msg):
+                return None
             if conv.status != "bot" and self.s.handoff is not None:
                 msg.bot_status = "skipped"
                 await self.s.handoff.on_lead_message(
@@ -154,6 +156,27 @@ class Pipeline:
                 return None
             msg.bot_status = "pending"
             return lead.id
+
+    async def _answers(self, session: AsyncSession, lead: Lead, conv: Any, msg: Message) -> bool:
+        """A feedback score or an answer about an appointment; True when the message is done
+        here (a score; an appointment answer while the assistant has the lead). With an agent
+        owning the lead, the answer is recorded and the text still relayed to the agent."""
+        s = self.s
+        if s.feedback is not None and await s.feedback.on_lead_reply(session, lead, msg):
+            msg.bot_status = "skipped"
+            return True
+        answer = (await s.appointments.on_lead_reply(session, lead, msg)
+                  if s.appointments is not None else None)
+        if answer is None or conv.status != "bot":
+            return False
+        msg.bot_status = "skipped"
+        await s.outbox.queue(
+            session, channel=msg.channel, address=msg.address,
+            text=s.templates.render(f"appt_lead_{answer}", lead.language,
+                                    agent_name=s.templates.render("handoff_fallback_name",
+                                                                  lead.language)),
+            author="system", lead_id=lead.id, conversation_id=conv.id, language=lead.language)
+        return True
 
     def _message(self, inbound: Inbound, *, author: str, **ids: Any) -> Message:
         return Message(

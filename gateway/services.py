@@ -73,6 +73,33 @@ class FollowUpService(Protocol):
         ...
 
 
+class AppointmentService(Protocol):
+    """Appointments (`gateway.followup.appointments`)."""
+
+    async def set_by_agent(self, session: AsyncSession, agent: Agent, code: str, when: str,
+                           tell: Any) -> None:
+        """`APPT <code> <when>` from an agent."""
+        ...
+
+    async def on_lead_reply(self, session: AsyncSession, lead: Lead, message: Message
+                            ) -> str | None:
+        """The prospect's answer about an upcoming appointment, if the message is one."""
+        ...
+
+
+class FeedbackService(Protocol):
+    """Feedback after a close (`gateway.followup.feedback`)."""
+
+    async def closed(self, session: AsyncSession, lead: Lead, agent_id: int | None,
+                     conversation_id: int, outcome: str) -> None:
+        """An agent closed a lead: schedule the questions."""
+        ...
+
+    async def on_lead_reply(self, session: AsyncSession, lead: Lead, message: Message) -> bool:
+        """True when the message answered an open question (it goes no further)."""
+        ...
+
+
 @dataclass
 class Services:
     """Everything the pipeline and the handoff engine use."""
@@ -91,4 +118,6 @@ class Services:
     clock: Clock
     handoff: HandoffService | None = None
     followup: FollowUpService | None = None
+    appointments: AppointmentService | None = None
+    feedback: FeedbackService | None = None
     extras: dict[str, Any] = field(default_factory=dict)

@@ -3,7 +3,7 @@ field), compiled into `gateway.domain.followup` steps."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -61,11 +61,41 @@ class ReengageConfig(_Strict):
         return v
 
 
+class FeedbackConfig(_Strict):
+    """CSAT after a close, NPS after a won deal; scores at or below `low_*` alert."""
+
+    csat_after: str = "1d"
+    nps_after: str = "14d"
+    low_csat: int = Field(default=2, ge=1, le=5)
+    low_nps: int = Field(default=6, ge=0, le=10)
+
+    @field_validator("csat_after", "nps_after")
+    @classmethod
+    def _offset(cls, v: str) -> str:
+        parse_offset(v)
+        return v
+
+
+class AppointmentsConfig(_Strict):
+    """Reminders before an appointment, as offsets ("24h", "2h")."""
+
+    reminders: list[str] = Field(default_factory=lambda: ["24h", "2h"])
+
+    @field_validator("reminders")
+    @classmethod
+    def _offsets(cls, v: list[str]) -> list[str]:
+        for item in v:
+            parse_offset(item)
+        return v
+
+
 class FollowupFile(_Strict):
     """The whole file."""
 
     silent: SilentConfig = Field(default_factory=SilentConfig)
     reengage: ReengageConfig = Field(default_factory=ReengageConfig)
+    feedback: FeedbackConfig = Field(default_factory=lambda: FeedbackConfig())
+    appointments: AppointmentsConfig = Field(default_factory=AppointmentsConfig)
     templates: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
 
 
@@ -77,6 +107,8 @@ class FollowupConfig:
     reengage_after: timedelta | None
     reengage_template: str
     templates: dict[str, dict[str, list[str]]]
+    feedback: FeedbackConfig = field(default_factory=lambda: FeedbackConfig())
+    reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
 
     def variants(self, template: str, language: str) -> list[str]:
         """The variants of a template in a language (English when it has none)."""
@@ -125,4 +157,6 @@ def load_followup_config(path: Path, languages: list[str]) -> FollowupConfig:
         parse_offset(parsed.reengage.after) if parsed.reengage.enabled else None,
         parsed.reengage.template,
         parsed.templates,
+        parsed.feedback,
+        tuple(parse_offset(r) for r in parsed.appointments.reminders),
     )

@@ -12,7 +12,7 @@ from gateway.dashboard import queries
 from gateway.dashboard.pages import standing_data
 from gateway.dashboard.web import days_param, handoff, maker, now, render
 from gateway.domain import dashboard_metrics as dm
-from gateway.store.models import Assignment, Conversation
+from gateway.store.models import Assignment, Conversation, Feedback
 
 
 async def agents(request: web.Request) -> web.Response:
@@ -27,6 +27,13 @@ async def agents(request: web.Request) -> web.Response:
         offered_by = dict((await session.execute(
             select(Assignment.agent_id, func.count()).where(Assignment.status == "offered")
             .group_by(Assignment.agent_id))).all())
+        # CSAT and NPS answers per agent (gateway/followup/feedback.py), all time.
+        scores: dict[tuple[int, str], tuple[float, int]] = {
+            (int(a), str(k)): (float(avg), int(n)) for a, k, avg, n in (await session.execute(
+                select(Feedback.agent_id, Feedback.kind, func.avg(Feedback.score),
+                       func.count()).where(Feedback.score.is_not(None),
+                                           Feedback.agent_id.is_not(None))
+                .group_by(Feedback.agent_id, Feedback.kind))).all()}
     outcomes: dict[int, Counter[str]] = {}
     for r in data.leads.values():
         if r.conv_status == "closed" and r.agent_id is not None and r.outcome:
@@ -47,6 +54,7 @@ async def agents(request: web.Request) -> web.Response:
             "cap": conf.max_open_leads if conf else None,
             "won": outcomes.get(agent.id, Counter())["won"],
             "lost": outcomes.get(agent.id, Counter())["lost"],
+            "csat": scores.get((agent.id, "csat")), "nps": scores.get((agent.id, "nps")),
         })
     return render(request, "agents.html", {"cards": cards, "span": span}, active="agents")
 

@@ -7,6 +7,9 @@
                                                (always with its code)
     DONE 4821 won|lost|no-answer               close it with its outcome
     LISTO 4821 ganado|perdido|sin-respuesta
+    APPT 4821 tomorrow 5pm | CITA 4821 mañana a las 5
+                                               set a showing or consultation (the prospect
+                                               gets a confirmation and reminders)
     LEADS | CLIENTES                           list my open leads
     HELP | AYUDA | ?                           the command list
     anything else                              text for my most recent lead
@@ -23,7 +26,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["accept", "pass", "relay", "reply", "done", "close", "leads", "help", "unknown"]
+Kind = Literal["accept", "pass", "relay", "reply", "done", "close", "appt", "leads", "help",
+               "unknown"]
 
 _WORDS: dict[str, Kind] = {
     **dict.fromkeys(
@@ -35,6 +39,7 @@ _WORDS: dict[str, Kind] = {
         ["done", "release", "close", "listo", "terminado", "terminar", "cerrar", "fin"],
         "done",
     ),
+    **dict.fromkeys(["appt", "appointment", "showing", "cita", "visita"], "appt"),
     **dict.fromkeys(["leads", "list", "clientes", "prospectos", "pendientes"], "leads"),
     **dict.fromkeys(["help", "commands", "menu", "ayuda", "comandos", "?"], "help"),
 }
@@ -62,7 +67,7 @@ class Command:
     Attributes:
         kind: what the agent asked for.
         code: the lead code given, upper-cased, or None.
-        text: text to relay ("relay" and "reply").
+        text: text to relay ("relay" and "reply"); the time as typed ("appt").
         outcome: "won", "lost" or "no_answer" ("close"); None for a close whose outcome
             was not understood (the agent is shown the usage).
     """
@@ -99,10 +104,14 @@ def parse_command(text: str) -> Command:
     if kind == "done" and len(rest) >= 2 and _is_code(rest[0]):
         outcome = "-".join(_fold(w) for w in rest[1:]).replace("_", "-")
         return Command("close", _fold(rest[0]).upper(), outcome=OUTCOMES.get(outcome))
+    if kind == "appt" and rest and _is_code(rest[0]):
+        when = stripped.replace(":", " ", 1).split(None, 2)
+        return Command("appt", _fold(rest[0]).upper(), when[2].strip() if len(when) > 2 else "")
     if kind is not None:
         if not rest and kind in _STANDALONE:
             return Command(kind)
-        if len(rest) == 1 and _CODE.match(_fold(rest[0])) and kind not in ("leads", "help"):
+        if len(rest) == 1 and _CODE.match(_fold(rest[0])) and kind not in ("leads", "help",
+                                                                           "appt"):
             return Command(kind, _fold(rest[0]).upper())
     if len(words) <= 2 and len(head) >= 3 and _near_command(head):
         if len(words) == 1 or _CODE.match(_fold(words[1])):

@@ -62,6 +62,12 @@ async def handle(
         await done(hf, session, agent, cmd.code)
     elif cmd.kind == "close" and cmd.code:
         await close(hf, session, agent, cmd.code, cmd.outcome)
+    elif cmd.kind == "appt" and cmd.code:
+        if hf.services.appointments is None:
+            await hf.tell_agent(session, agent, "agent_help")
+        else:
+            await hf.services.appointments.set_by_agent(session, agent, cmd.code, cmd.text,
+                                                        hf.tell_agent)
     elif cmd.kind == "leads":
         await list_leads(hf, session, agent)
     else:
@@ -361,6 +367,8 @@ async def close(
     followup = hf.services.followup
     if followup is not None and outcome in ("lost", "no_answer"):
         await followup.went_cold(session, lead)  # one check-in, months later
+    if hf.services.feedback is not None:
+        await hf.services.feedback.closed(session, lead, agent.id, conv.id, outcome)
     await hf.tell_agent(session, agent, f"agent_closed_{outcome}", code=code)
 
 

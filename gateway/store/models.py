@@ -61,6 +61,8 @@ class Lead(Base):
     """The listing the lead asked about: address, mls_id, url, price (any may be missing)."""
     timezone: Mapped[str | None] = mapped_column(String(64))
     """The lead's IANA time zone when known (quiet hours); else derived from the phone."""
+    erased_at: Mapped[datetime | None]
+    """Set when the lead's personal data was erased; the row stays as a tombstone."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -83,7 +85,8 @@ class Conversation(Base):
 
     status: "bot" (assistant answers), "pending" (handoff offered, waiting for accept),
     "pool" (nobody accepted; any team agent may claim), "agent" (an agent owns it), "closed".
-    outcome (closed): "won", "lost", "no_answer" (the agent's DONE), "inactive" (auto-closed).
+    outcome (closed): "won", "lost", "no_answer" (the agent's DONE), "inactive" (auto-closed),
+    "erased" (the lead's personal data was erased).
     """
 
     __tablename__ = "conversations"
@@ -104,7 +107,8 @@ class Message(Base):
     """Every message in or out, with its provider id and delivery status.
 
     direction: "in" or "out". author: "lead", "bot", "agent" or "system".
-    status (out): "queued", "sent", "delivered", "read", "failed", "undelivered", "dry_run".
+    status (out): "queued", "sent", "delivered", "read", "failed", "undelivered", "dry_run",
+    "cancelled" (still queued or held when the lead was erased).
     bot_status (in): "pending" (Rasa not reached yet), "done", "skipped".
     claimed_by / claimed_until (out, queued): the process that will send it and its lease; once
     the lease lapses any process's outbox sweeper may claim and send it. Cleared once sent, so
@@ -294,3 +298,41 @@ class CrmDelivery(Base):
     external_ref: Mapped[str | None] = mapped_column(String(64))
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Appointment(Base):
+    """A showing or consultation an agent set (`APPT <code> <when>`).
+
+    status: "scheduled", "confirmed" (the prospect said so), "reschedule" (the prospect asked
+    for another time: the agent was told), "cancelled".
+    """
+
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    starts_at: Mapped[datetime]
+    zone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Feedback(Base):
+    """One feedback question asked of a lead after a close, and its answer.
+
+    kind: "csat" (1-5) or "nps" (0-10). score: None until answered.
+    """
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    asked_at: Mapped[datetime]
+    score: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None]

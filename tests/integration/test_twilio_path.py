@@ -248,9 +248,10 @@ async def test_without_credentials_sends_go_to_the_dry_run_outbox(make_stack: An
                                   params={"direction": "out"}, headers=headers) as resp:
             rows = await resp.json()
         assert rows[0]["status"] == "dry_run" and rows[0]["text"].startswith("Hi!")
-        async with stack.http.get(f"{stack.base}/admin/", headers=headers) as resp:
+        # The dashboard's delivery page shows the dry-run outbox.
+        async with stack.http.get(f"{stack.base}/admin/delivery", headers=headers) as resp:
             assert resp.status == 200 and "dry_run" in await resp.text()
-        async with stack.http.get(f"{stack.base}/admin/") as resp:
+        async with stack.http.get(f"{stack.base}/admin/delivery") as resp:
             assert resp.status == 401
 
 

@@ -45,3 +45,13 @@ from gateway.domain.agent_commands import Command, parse_command
 )
 def test_parse(text: str, expected: Command) -> None:
     assert parse_command(text) == expected
+
+
+def test_appt_takes_a_code_and_the_time_as_typed() -> None:
+    assert parse_command("APPT 4821 tomorrow 5pm") == Command("appt", "4821", "tomorrow 5pm")
+    assert parse_command("cita 4821 mañana a las 5") == Command("appt", "4821",
+                                                               "mañana a las 5")
+    assert parse_command("showing 4821: sat 10am") == Command("appt", "4821", "sat 10am")
+    assert parse_command("appt 4821") == Command("appt", "4821", "")
+    # Without a code it is no command (and never a code named "TOMORROW").
+    assert parse_command("showing tomorrow").kind == "unknown"
