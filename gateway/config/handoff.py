@@ -19,8 +19,10 @@ import phonenumbers
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from gateway.config.routing_rules import SourceRuleConfig
 from gateway.config.settings import Settings, load_yaml
-from gateway.domain.routing import AgentProfile
+from gateway.domain.lead_routing import lead_facts
+from gateway.domain.routing import AgentProfile, LeadFacts
 from gateway.domain.schedule import WeeklySchedule, parse_days, parse_span
 from gateway.errors import ConfigError
 
@@ -204,6 +206,10 @@ class HandoffSection(_Strict):
     reply_lapse: ReplyLapsePolicy = ReplyLapsePolicy()
     close: ClosePolicy = ClosePolicy()
     transcript_path: str = "/admin/leads/{lead_id}"
+    listing_agents: dict[str, str] = Field(default_factory=dict)
+    """MLS id or listing address → the agent key offered that listing's leads first."""
+    source_rules: list[SourceRuleConfig] = Field(default_factory=list)
+    """Rules by source, lead type, price band and zip that narrow who gets a lead."""
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,13 @@ class HandoffConfig:
     team: AgentsFile
     business: WeeklySchedule
     profiles: tuple[AgentProfile, ...]
+
+    def facts(self, language: str, qualification: dict[str, Any] | None, source: str | None,
+              listing: dict[str, Any] | None) -> LeadFacts:
+        """What routing knows of a lead: language, area, the listing's agent, source rules."""
+        return lead_facts(language, qualification, source=source, listing=listing,
+                          listing_agents=self.policy.listing_agents,
+                          rules=[r.compile() for r in self.policy.source_rules])
 
     def agent(self, key: str) -> AgentConfig | None:
         """The configured agent with this key."""

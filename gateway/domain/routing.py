@@ -66,10 +66,21 @@ class AgentLoad:
 
 @dataclass(frozen=True, slots=True)
 class LeadFacts:
-    """What routing knows about the lead."""
+    """What routing knows about the lead.
+
+    Attributes:
+        language: the lead's language.
+        location: where they are looking (or selling).
+        preferred: agents to offer first when eligible (the listing's agent).
+        restrict: a source rule's agents: only they are considered when any is eligible.
+        rule: that source rule's name, for the recorded routing rule.
+    """
 
     language: str
     location: str | None = None
+    preferred: tuple[str, ...] = ()
+    restrict: frozenset[str] | None = None
+    rule: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +147,17 @@ def route(
     ]
     if not pool:
         return Route((), "none_eligible")
+    # The listing's own agent first, when they can take it (availability does not matter:
+    # they know the property, and the ladder moves on if they do not accept).
+    listing = [p for k in lead.preferred for p in pool if p.key == k]
+    if listing:
+        return Route((listing[0].key,), "listing_agent")
     steps: list[str] = []
+    if lead.restrict is not None:
+        chosen = [p for p in pool if p.key in lead.restrict]
+        if chosen:
+            pool = chosen
+            steps.append(f"source_rule:{lead.rule or 'unnamed'}")
 
     speakers = [p for p in pool if lead.language in p.languages]
     if speakers:

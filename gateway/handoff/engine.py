@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.config.handoff import AgentConfig, HandoffConfig, load_handoff_config
 from gateway.domain import escalation as esc
 from gateway.domain.lead_summary import summarize
-from gateway.domain.routing import LeadFacts, route
+from gateway.domain.routing import route
 from gateway.handoff import agent as handoff_agent
 from gateway.handoff import timers as handoff_timers
 from gateway.handoff.agent import REPLY_CHANNEL
@@ -166,7 +166,7 @@ class Handoff:
         fanout = policy.claim_fanout if policy.mode == "first_to_claim" else 1
         decision = route(
             self.config.profiles, await hs.agent_loads(session, agents),
-            LeadFacts(lead.language, (lead.qualification or {}).get("location")),
+            self.config.facts(lead.language, lead.qualification, lead.source, lead.listing),
             now, exclude=exclude, fanout=fanout,
         )
         business = self.business(now)

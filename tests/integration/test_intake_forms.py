@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from gateway.store.models import Agent, Consent, IntakeRecord, Lead, Message
+from gateway.store.models import Agent, AuditEvent, Consent, IntakeRecord, Lead, Message
 from tests.conftest import wait_until
 
 KEY = "intake-test-key"
@@ -220,3 +220,18 @@ async def test_segments_and_encoding_are_stored_with_each_text(make_stack: Any) 
         # its ~125 characters take two 67-character segments instead of one.
         assert "María" in es.text and len(es.text) > 70
         assert (es.encoding, es.segments) == ("UCS-2", 2)
+
+
+async def test_the_listing_agent_gets_the_lead_first(make_stack: Any) -> None:
+    james = "+13055550103"  # config/agents.yml; not the first agent routing would pick
+    handoff = {"business_hours": {"timezone": "America/New_York",
+                                  "hours": {"mon-fri": "09:00-18:00"}},
+               "listing_agents": {"A111": "james"}}
+    async with make_stack(clock=clock, intake_token=KEY, handoff=handoff) as stack:
+        await post(stack, form(external_id="listing-1", consent=None))  # no consent: alert
+        alert = await stack.twilio.wait_for(james)
+        assert "Maria" in alert[0].body
+        async with stack.services.store.maker() as session:
+            rule = await session.scalar(select(AuditEvent.data).where(
+                AuditEvent.type == "assignment.offered"))
+        assert rule is not None and rule.get("rule") == "listing_agent"
