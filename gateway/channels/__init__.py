@@ -10,9 +10,10 @@ __all__ = ["Channel", "StatusChannel", "build_channels"]
 
 def build_channels(settings: Settings) -> list[Channel]:
     """The adapters enabled by the settings."""
+    from gateway.channels.email import EmailChannel
     from gateway.channels.twilio import TwilioChannel
 
-    adapters: list[Channel] = [TwilioChannel(settings)]
+    adapters: list[Channel] = [TwilioChannel(settings), EmailChannel(settings)]
     if settings.telegram_enabled:
         from gateway.channels.telegram import TelegramChannel
 

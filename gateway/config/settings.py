@@ -74,6 +74,15 @@ class Settings(BaseSettings):
         SecretStr(""), validation_alias="PRONTO_EMAIL_WEBHOOK_SECRET"
     )
     """Authenticates `POST /webhooks/email` (an email provider's inbound-parse webhook)."""
+    email_smtp_url: str = Field("", validation_alias="PRONTO_EMAIL_SMTP_URL")
+    """Where Pronto sends email to leads who gave only an email: `smtp://host:port` (or
+    `smtps://`, or `smtp+starttls://`); unset sends go to the dry-run outbox."""
+    email_smtp_user: str = Field("", validation_alias="PRONTO_EMAIL_SMTP_USER")
+    email_smtp_password: SecretStr = Field(SecretStr(""),
+                                           validation_alias="PRONTO_EMAIL_SMTP_PASSWORD")
+    email_from: str = Field("", validation_alias="PRONTO_EMAIL_FROM")
+    """From and Reply-To of emails to leads; replies must reach the lead-email listener or
+    webhook (e.g. the address forwarded to PRONTO_SMTP_HOST) to continue the conversation."""
     smtp_host: str = Field("", validation_alias="PRONTO_SMTP_HOST")
     smtp_port: int | None = Field(None, ge=0, le=65535, validation_alias="PRONTO_SMTP_PORT")
     """The embedded SMTP listener for forwarded lead emails; off unless both are set."""

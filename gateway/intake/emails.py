@@ -21,10 +21,11 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.exc import IntegrityError
 
 from gateway import metrics
+from gateway.intake.email_replies import as_inbound, sender_of
 from gateway.intake.lead_email import ParsedLeadEmail, UnparsedEmail, parse_lead_email
 from gateway.intake.record import Accepted, IntakeLead
 from gateway.intake.service import Intake
-from gateway.store.intake import find_record
+from gateway.store.intake import find_record, lead_by_identity
 from gateway.store.leads import audit
 from gateway.store.models import IntakeRecord
 
@@ -49,6 +50,8 @@ class LeadEmails:
         Returns:
             The accepted lead, or None when the email was kept as unparsed.
         """
+        if await self._is_reply(raw, via):
+            return None
         parsed = parse_lead_email(raw)
         if isinstance(parsed, UnparsedEmail):
             await self._keep_unparsed(parsed, raw, via)
@@ -58,6 +61,24 @@ class LeadEmails:
         metrics.INTAKE.labels(kind="email",
                               result="duplicate" if result.duplicate else "accepted").inc()
         return result
+
+    async def _is_reply(self, raw: bytes, via: str) -> bool:
+        """An email from a lead's own address continues their conversation: queued as a
+        message on the "email" channel (in order with the lead's other messages)."""
+        sender = sender_of(raw)
+        if not sender:
+            return False
+        async with self.intake.s.store.maker() as session:
+            lead = await lead_by_identity(session, "email", sender)
+        if lead is None:
+            return False
+        inbound = as_inbound(raw)
+        if inbound is None:
+            return True  # an empty reply from a known lead: nothing to answer
+        await self.intake.s.queue.enqueue(inbound.queue_key, "inbound",
+                                          {"inbound": inbound.to_json()})
+        metrics.INBOUND.labels(channel="email").inc()
+        return True
 
     def _item(self, parsed: ParsedLeadEmail, via: str) -> IntakeLead:
         # A portal email carries no consent wording of its own: the basis is configured per
@@ -150,7 +171,12 @@ async def email_webhook(request: web.Request) -> web.Response:
         return web.Response(status=403, text="forbidden")
     if request.content_length is not None and request.content_length > MAX_EMAIL:
         return web.Response(status=413, text="email too large")
-    form: Any = await request.post()
+    try:
+        form: Any = await request.post()
+    except (ValueError, LookupError):
+        # Undecodable form (bad UTF-8, unknown charset, multipart without a boundary): the
+        # sender's fault. Oversize stays 413 (aiohttp raises that itself).
+        return web.Response(status=400, text="malformed form body")
     field = form.get("email")
     if field is None:
         return web.Response(status=400, text="missing form field 'email' (the raw MIME)")

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
+from gateway.channels.email import EMAIL
 from gateway.domain.outbound_gate import GateInput, GateLead, GateRules, Hold, Kind, decide
 from gateway.domain.quiet_hours import lead_state, lead_zone
 from gateway.errors import BotUnavailable
@@ -90,7 +91,8 @@ class FirstTouch:
                 return
             # A missed call's text-back answers the caller's own contact just now: a reply,
             # never held. Forms and emails are Pronto writing first.
-            until = None if record.kind == "call" else self.hold_until(lead)
+            # Quiet hours are for texts; an email-only lead is written to at once.
+            until = None if record.kind == "call" or not lead.phone else self.hold_until(lead)
             if until is not None:
                 await self._hold(session, record, lead, conv, until)
                 return
@@ -104,8 +106,9 @@ class FirstTouch:
             lead_id, conv_id = lead.id, conv.id
             intake = self._facts(record, lead)
             sender, language = bot_sender(lead), lead.language
+            channel = SMS if lead.phone else EMAIL
         # The bot call is outside the transaction: no SQL connection held while Rasa thinks.
-        metadata = {"language": language, "channel": SMS, "intake": intake}
+        metadata = {"language": language, "channel": channel, "intake": intake}
         try:
             reply: BotReply | None = await s.bot.send(
                 sender, OPENING, metadata, s.settings.rasa_timeout_seconds)
@@ -140,8 +143,8 @@ class FirstTouch:
         reason = None
         if lead.opted_out:
             reason = "opted_out"
-        elif not lead.phone:
-            reason = "no_phone"
+        elif not lead.phone and not lead.email:
+            reason = "no_contact"
         elif not await has_consent(session, lead.id):
             reason = "no_consent"
         if reason is None or reason == "opted_out":
@@ -155,12 +158,14 @@ class FirstTouch:
 
     async def _queue(self, session: AsyncSession, lead: Lead, conv_id: int, texts: list[str],
                      author: str) -> None:
+        # A lead who gave only an email is written to by email (and answers by email).
+        channel, address = (SMS, lead.phone) if lead.phone else (EMAIL, lead.email or "")
         for text in texts:
             await self.s.outbox.queue(
-                session, channel=SMS, address=lead.phone or "", text=text, author=author,
+                session, channel=channel, address=address, text=text, author=author,
                 lead_id=lead.id, conversation_id=conv_id, language=lead.language,
             )
-        lead.last_channel, lead.last_address = SMS, lead.phone
+        lead.last_channel, lead.last_address = channel, address
 
     async def _hold(self, session: AsyncSession, record: IntakeRecord, lead: Lead,
                     conv: Conversation, until: datetime) -> None:

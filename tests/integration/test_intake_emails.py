@@ -119,3 +119,54 @@ async def _wait_lead(stack: Any) -> None:
                 return
         await asyncio.sleep(0.05)
     raise AssertionError("no lead")
+
+
+async def test_an_email_only_lead_is_written_to_by_email_and_its_reply_continues(
+        make_stack: Any) -> None:
+    from email import message_from_bytes, policy
+
+    from tests.fakes.smtp_server import FakeSmtp
+
+    smtp = FakeSmtp()
+    await smtp.start()
+    try:
+        async with make_stack(clock=clock, intake_token="k", email_webhook_secret=SECRET,
+                              email_smtp_url=f"smtp://127.0.0.1:{smtp.port}",
+                              email_from="Coral Realty <leads@coral.example>",
+                              brokerage="Coral Realty") as stack:
+            form = {"source": "website", "external_id": "mail-1", "name": "Ana Ruiz",
+                    "email": "ana.ruiz@example.com", "message": "Is it available?",
+                    "listing": {"address": "9 Bay Rd"}, "consent": {"text": "OK to contact"}}
+            async with stack.http.post(f"{stack.base}/api/leads", json=form,
+                                       headers={"Authorization": "Bearer k"}) as resp:
+                assert resp.status == 201
+            for _ in range(200):
+                if smtp.mails:
+                    break
+                await asyncio.sleep(0.05)
+            first = smtp.mails[0].message
+            assert first["To"] == "ana.ruiz@example.com"
+            assert first["Reply-To"] == "Coral Realty <leads@coral.example>"
+            assert "Hi Ana Ruiz, this is the Coral Realty assistant about 9 Bay Rd" in \
+                first.get_content()
+            reply = (b"From: Ana Ruiz <Ana.Ruiz@example.com>\r\nTo: leads@coral.example\r\n"
+                     b"Subject: Re: Your inquiry\r\nMessage-ID: <r1@example.com>\r\n"
+                     b"Content-Type: text/plain; charset=utf-8\r\n\r\nI want to buy\r\n\r\n"
+                     b"On Tue, Dec 1, 2026 Coral Realty wrote:\r\n> Hi Ana Ruiz, this is\r\n")
+            async with stack.http.post(f"{stack.base}/webhooks/email?secret={SECRET}",
+                                       data={"email": reply.decode()}) as resp:
+                assert resp.status == 200
+            for _ in range(200):
+                if len(smtp.mails) >= 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(smtp.mails) == 2  # the assistant answered by email
+            asked = [r["message"] for r in stack.rasa.requests]
+            assert asked[-1] == "I want to buy"  # only the new text, not the quote
+            async with stack.services.store.maker() as session:
+                leads = (await session.scalars(select(Lead))).all()
+            assert len(leads) == 1  # the reply is the same lead, not a new one
+            assert message_from_bytes(smtp.mails[1].data, policy=policy.default)["To"] == \
+                "ana.ruiz@example.com"
+    finally:
+        await smtp.stop()
