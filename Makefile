@@ -50,6 +50,7 @@ bench: setup $(MODEL)
 	@$(VENV)/bin/python bench/langid.py
 	@$(VENV)/bin/python bench/pipeline.py
 	@$(VENV)/bin/python bench/timers.py
+	@$(VENV)/bin/python bench/intake.py --leads 200 --rate 5 --start-rasa
 
 lint: setup
 	@$(VENV)/bin/ruff check gateway actions tests bench
