@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 
@@ -11,7 +12,7 @@ import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from gateway import metrics
 from gateway.admin import add_admin_routes, has_admin_bearer
@@ -30,6 +31,7 @@ from gateway.domain.language.detector import LanguageDetector
 from gateway.domain.segments import check_templates
 from gateway.errors import BadRequest, BadSignature, ConfigError, ProntoError
 from gateway.followup.appointments import Appointments
+from gateway.followup.calendar import add_calendar_routes
 from gateway.followup.feedback import FeedbackAsk
 from gateway.followup.silent import FollowUp
 from gateway.governance_admin import add_governance_routes
@@ -46,6 +48,7 @@ from gateway.pipeline import Pipeline
 from gateway.services import Services
 from gateway.store.db import make_engine, make_sessionmaker, migrate
 from gateway.store.leads import Store, audit, mark_opted_out, update_status
+from gateway.store.models import Timer
 from gateway.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -175,6 +178,7 @@ def create_app(
     add_admin_routes(app)
     add_crm_admin_routes(app)
     add_governance_routes(app)
+    add_calendar_routes(app)  # public by signature: the appointment's .ics link
     for adapter in adapters.values():
         if isinstance(adapter, HasRoutes):
             app.router.add_routes(adapter.routes())
@@ -243,7 +247,16 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     """`POST /webhooks/{name}`: verify, parse, queue, answer at once."""
     adapter: Channel | None = request.app[ADAPTERS].get(request.match_info["name"])
     if adapter is None:
-        raise web.HTTPNotFound()
+        raise web.HTTPNotFound()  # not observed: an unknown name must not become a label
+    started = time.perf_counter()
+    try:
+        return await _webhook(request, adapter)
+    finally:
+        metrics.WEBHOOK_LATENCY.labels(channel=adapter.name, kind="message").observe(
+            time.perf_counter() - started)
+
+
+async def _webhook(request: web.Request, adapter: Channel) -> web.StreamResponse:
     await adapter.verify(request)
     enqueue = _enqueuer(request.app[SERVICES].queue)
     inbounds = await adapter.parse(request)
@@ -264,6 +277,16 @@ async def status_webhook(request: web.Request) -> web.StreamResponse:
     adapter = request.app[ADAPTERS].get(request.match_info["name"])
     if not isinstance(adapter, StatusChannel):
         raise web.HTTPNotFound()
+    started = time.perf_counter()
+    try:
+        return await _status_webhook(request, adapter)
+    finally:
+        # The name matched a registered adapter: a bounded label.
+        metrics.WEBHOOK_LATENCY.labels(channel=request.match_info["name"], kind="status").observe(
+            time.perf_counter() - started)
+
+
+async def _status_webhook(request: web.Request, adapter: StatusChannel) -> web.StreamResponse:
     services = request.app[SERVICES]
     for update in await adapter.parse_status(request):
         async with services.store.transaction() as session:
@@ -312,9 +335,27 @@ async def metrics_view(request: web.Request) -> web.Response:
             text="admin token required (Authorization: Bearer)",
             headers={"WWW-Authenticate": 'Bearer realm="pronto"'},
         )
+    await refresh_timers_pending(request)
     resp = web.Response(body=generate_latest())
     resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]
     return resp
+
+
+async def refresh_timers_pending(request: web.Request) -> None:
+    """Set `pronto_timers_pending` from SQL, the timers' source of truth, at scrape time.
+
+    One indexed GROUP BY (`ix_timers_status_due`) per scrape: exact whichever process fired or
+    scheduled the timers, where a counter kept in one process would not be.
+    """
+    services = request.app.get(SERVICES)
+    if services is None:
+        return
+    async with services.store.maker() as session:
+        rows = (await session.execute(select(Timer.kind, func.count()).where(
+            Timer.status == "pending").group_by(Timer.kind))).all()
+    metrics.TIMERS_PENDING.clear()  # a kind with nothing pending drops out, not stale
+    for kind, n in rows:
+        metrics.TIMERS_PENDING.labels(kind=kind).set(n)
 
 
 def check_startup(settings: Settings) -> None:

@@ -16,11 +16,12 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import metrics
 from gateway.domain.compliance import Keyword, Verdict, assess, keyword, keyword_language
 from gateway.messages import Inbound
 from gateway.services import Services
 from gateway.store import handoff as hs
-from gateway.store.leads import audit
+from gateway.store.leads import audit, on_commit
 from gateway.store.models import Agent, Assignment, Conversation, Lead, Message
 
 WORDS_MAX = 80
@@ -111,6 +112,7 @@ class ComplianceFlow:
         lead.opted_out, lead.opted_out_at = True, now
         audit(session, "lead.opted_out", lead_id=lead.id, at=now, reason=reason,
               channel=inbound.channel, words=words, rule=rule, message_id=msg.id)
+        on_commit(session, metrics.OPT_OUTS.labels(reason=reason).inc)
         await self.s.timers.cancel(session, lead_id=lead.id)
         # Messages still waiting for the bot (Rasa was down) will not be answered either.
         await session.execute(

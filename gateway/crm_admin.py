@@ -11,15 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from gateway.admin import int_param
 from gateway.crm.envelope import iso
+from gateway.crm_resend import STATUSES, requeue
 from gateway.dashboard.auth import guard
+from gateway.dashboard.web import int_param
 from gateway.keys import SERVICES
 from gateway.store.models import CrmDelivery
 
-STATUSES = ("pending", "delivered", "dead")
+__all__ = ["STATUSES", "add_crm_admin_routes", "requeue"]
 
 
 def add_crm_admin_routes(app: web.Application) -> None:
@@ -59,24 +60,5 @@ async def list_deliveries(request: web.Request) -> web.Response:
 async def resend(request: web.Request) -> web.Response:
     """Queue a dead (or delivered) delivery again; 409 while it is still pending."""
     delivery_id = int_param(request.match_info["id"], "delivery id")
-    services = request.app[SERVICES]
-    now = services.clock()
-    async with services.store.transaction() as session:
-        row = await session.get(CrmDelivery, delivery_id)
-        if row is None:
-            raise web.HTTPNotFound(text="no such delivery")
-        if row.status == "pending":
-            raise web.HTTPConflict(text="delivery is still pending")
-        await session.execute(
-            update(CrmDelivery).where(CrmDelivery.id == delivery_id).values(
-                status="pending", attempts=0, next_attempt_at=None, claimed_by=None,
-                claimed_until=None, last_error=None, delivered_at=None, created_at=now,
-            ).execution_options(synchronize_session=False)
-        )
-    running = services.extras.get("crm")
-    if running is not None:
-        running.dispatcher.wake()
-    async with services.store.maker() as session:
-        fresh = await session.get(CrmDelivery, delivery_id)
-    assert fresh is not None
+    fresh = await requeue(request.app[SERVICES], delivery_id)
     return web.json_response(_json(fresh), status=202)

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import re
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
@@ -57,6 +58,7 @@ T = TypeVar("T")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_API_URL = "https://api.telegram.org"
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+_CHAT_ID = re.compile(r"^-?\d{1,20}$")
 
 
 def update_to_inbound(update: Update) -> Inbound | None:
@@ -89,6 +91,25 @@ def update_to_inbound(update: Update) -> Inbound | None:
         received_at=message.date,
         raw=raw,
     )
+
+
+def _check_shape(update: Update) -> None:
+    """Raise ValueError unless what Pronto keeps of a webhook update has Telegram's types.
+
+    `Update.de_json` does not check types, so a forged body's chat id (a list, a string) would
+    become a lead's address and a reply target.
+    """
+    inbound = update_to_inbound(update)
+    if inbound is None:
+        return
+    if not _CHAT_ID.match(inbound.address) or not isinstance(inbound.text, str):
+        raise ValueError("chat id or text of the wrong type")
+    if not isinstance(inbound.provider_id, str) or not 0 < len(inbound.provider_id) <= 128:
+        raise ValueError("update or callback id of the wrong type")
+    if inbound.reply_to is not None and not _CHAT_ID.match(inbound.reply_to):
+        raise ValueError("reply id of the wrong type")
+    if inbound.profile_name is not None and not isinstance(inbound.profile_name, str):
+        raise ValueError("first name of the wrong type")
 
 
 def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
@@ -146,7 +167,10 @@ class TelegramChannel:
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("not an update")
             update = Update.de_json(data, self._bot)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            _check_shape(update)
+        # RecursionError: JSON nested deeper than the parser's stack (a forged body; Telegram's
+        # updates are a few levels deep).
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             raise BadRequest("malformed telegram update") from exc
         return await self._accept(update)
 

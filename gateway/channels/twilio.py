@@ -7,6 +7,7 @@ the dashboard, so the whole stack runs with no account.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +31,14 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 # Twilio error codes by meaning.
 OPTED_OUT = {"21610"}  # recipient replied STOP at the carrier
 PERMANENT = {"21211", "21612", "21614", "21408", "63016", "63003", "21606"}
+MAX_MEDIA = 10  # Twilio attaches at most 10 media to one message
+STATUSES = frozenset({
+    "accepted", "scheduled", "queued", "sending", "sent", "delivered", "undelivered", "failed",
+    "read", "receiving", "received", "canceled", "partially_delivered",
+})
+"""Message statuses Twilio reports; anything else in a callback is malformed."""
+_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
+_ERROR_CODE = re.compile(r"^\d{1,16}$")
 
 
 def split_text(text: str, limit: int = MAX_BODY) -> list[str]:
@@ -69,7 +78,12 @@ class TwilioChannel:
 
     async def _verified_params(self, request: web.Request) -> dict[str, str]:
         signature = request.headers.get("X-Twilio-Signature", "")
-        post = await request.post()
+        try:
+            post = await request.post()
+        except (ValueError, LookupError) as exc:
+            # Undecodable form (bad UTF-8, unknown charset, broken multipart): Twilio never
+            # sends one, so it is malformed, not a server fault. Oversize stays 413 (aiohttp).
+            raise BadRequest("malformed form body") from exc
         params = {k: str(v) for k, v in post.items()}
         if not signature or not self.validator.validate(self._url(request), params, signature):
             raise BadSignature("twilio signature mismatch")
@@ -94,14 +108,14 @@ class TwilioChannel:
         sender = params.get("From", "")
         if not sid or not sender:
             raise BadRequest("missing MessageSid or From")
+        if not _SID.match(sid):
+            raise BadRequest("MessageSid is not a Twilio id")
         channel = WHATSAPP if sender.lower().startswith("whatsapp:") else SMS
         address = to_e164(sender)
         if address is None:
             raise BadRequest("From is not a phone number")
         media = tuple(
-            params[f"MediaUrl{i}"]
-            for i in range(int(params.get("NumMedia", "0") or 0))
-            if f"MediaUrl{i}" in params
+            params[f"MediaUrl{i}"] for i in range(_num_media(params)) if f"MediaUrl{i}" in params
         )
         return [
             Inbound(
@@ -129,13 +143,19 @@ class TwilioChannel:
         status = params.get("MessageStatus") or params.get("SmsStatus")
         if not sid or not status:
             raise BadRequest("missing MessageSid or MessageStatus")
+        error_code = params.get("ErrorCode") or None
+        # Only Twilio's own statuses and numeric codes are stored on the message.
+        if status not in STATUSES or not _SID.match(sid):
+            raise BadRequest("MessageStatus or MessageSid is not Twilio's")
+        if error_code is not None and not _ERROR_CODE.match(error_code):
+            raise BadRequest("ErrorCode is not a Twilio error code")
         channel = WHATSAPP if params.get("From", "").startswith("whatsapp:") else SMS
         return [
             StatusUpdate(
                 channel=channel,
                 provider_id=sid,
                 status=status,
-                error_code=params.get("ErrorCode") or None,
+                error_code=error_code,
                 raw=params,
             )
         ]
@@ -189,6 +209,15 @@ class TwilioChannel:
                 raise _classify(exc) from exc
             results.append(SendResult(str(msg.sid), str(msg.status or "queued")))
         return results
+
+
+def _num_media(params: dict[str, str]) -> int:
+    """`NumMedia` as Twilio sends it (0-10); junk or a huge count is a malformed request (a
+    count taken at its word would loop for ever over `MediaUrl{i}`)."""
+    raw = params.get("NumMedia", "0") or "0"
+    if len(raw) > 2 or not raw.isascii() or not raw.isdigit() or int(raw) > MAX_MEDIA:
+        raise BadRequest("NumMedia is not a media count")
+    return int(raw)
 
 
 def _classify(exc: TwilioRestException) -> Exception:

@@ -46,7 +46,8 @@ class SessionTokens:
         if not isinstance(token, str) or token.count(".") != 1:
             return None
         session_id, mac = token.split(".")
-        if not SESSION_ID.match(session_id):
+        # compare_digest refuses non-ASCII str (TypeError); no genuine MAC has any.
+        if not SESSION_ID.match(session_id) or not mac.isascii():
             return None
         return session_id if hmac.compare_digest(mac, self._mac(session_id)) else None
 
@@ -61,7 +62,10 @@ def allowed_origins(settings: Settings) -> frozenset[str]:
 def _origin(url: str) -> str:
     if url.strip() == "*":
         return "*"
-    parts = urlsplit(url.strip().lower())
+    try:
+        parts = urlsplit(url.strip().lower())
+    except ValueError:  # "http://[": a broken IPv6 literal; such an origin matches nothing
+        return ""
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 

@@ -120,7 +120,7 @@ class SocketHub:
                     continue
                 try:
                     frame = json.loads(msg.data)
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: nested past the stack
                     frame = None
                 await self._on_frame(conn, frame, request.headers.get("Origin", ""))
         finally:
@@ -134,7 +134,7 @@ class SocketHub:
         try:
             msg = await ws.receive(timeout=HELLO_TIMEOUT)
             hello = json.loads(msg.data) if msg.type == WSMsgType.TEXT else None
-        except (TimeoutError, ValueError):
+        except (TimeoutError, ValueError, RecursionError):
             return None
         if not isinstance(hello, dict) or hello.get("type") != "hello":
             return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.dashboard import exports, inbox, ops, pages, team
+from gateway.dashboard import crm_page, exports, followup_page, inbox, ops, pages, team
 from gateway.dashboard.auth import guard
 from gateway.dashboard.web import setup_templates
 
@@ -24,6 +24,9 @@ def add_dashboard_routes(app: web.Application) -> None:
     r.add_get("/admin/leads/{id:\\d+}", inbox.lead)  # guarded inside: admin or signed link
     r.add_get("/admin/nlu", guard(ops.nlu))
     r.add_get("/admin/delivery", guard(ops.delivery))
+    r.add_get("/admin/followup", guard(followup_page.followup))
+    r.add_get("/admin/crm", guard(crm_page.crm))
+    r.add_post("/admin/crm/{id:\\d+}/resend", guard(crm_page.crm_resend))  # + form token
     r.add_get("/admin/exports", guard(exports.exports_page))
     r.add_get("/admin/export/leads.csv", guard(exports.leads_csv))
     r.add_get("/admin/export/audit.csv", guard(exports.audit_csv))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
@@ -19,7 +20,8 @@ from gateway.keys import SERVICES, SETTINGS
 HANDOFF = web.AppKey("dashboard_handoff", HandoffConfig)
 NAV = (("overview", "/admin/"), ("standard", "/admin/standard"), ("inbox", "/admin/leads"),
        ("agents", "/admin/agents"), ("funnel", "/admin/funnel"), ("nlu", "/admin/nlu"),
-       ("delivery", "/admin/delivery"), ("exports", "/admin/exports"))
+       ("followup", "/admin/followup"), ("delivery", "/admin/delivery"), ("crm", "/admin/crm"),
+       ("exports", "/admin/exports"))
 _ID = re.compile(r"\d{1,19}", re.ASCII)
 _ID_MAX = 2**63 - 1  # the largest id SQL integer columns hold
 
@@ -33,13 +35,33 @@ def setup_templates(app: web.Application) -> None:
     )
     env.filters["dur"] = human_duration
     env.filters["pct"] = pct
-    env.filters["hm"] = lambda d: d.strftime("%a %d %b %H:%M") if d else "—"
+    env.filters["hm"] = clock_filter("UTC")
 
     async def load_config(app: web.Application) -> None:
         # SLAs and business hours come from the same validated config the engine uses.
         app[HANDOFF] = load_handoff_config(app[SETTINGS])
+        # A broker reads times on the office's clock, the one business hours are judged by.
+        env.filters["hm"] = clock_filter(app[HANDOFF].business.tz)
 
     app.on_startup.append(load_config)
+
+
+def clock_filter(zone: str) -> Callable[[datetime | None], str]:
+    """The `hm` template filter: a stored time (UTC; naive from SQLite) on `zone`'s clock."""
+    tz = ZoneInfo(zone)
+
+    def hm(d: datetime | None) -> str:
+        if not d:
+            return "—"
+        return (d if d.tzinfo else d.replace(tzinfo=UTC)).astimezone(tz).strftime(
+            "%a %d %b %H:%M")
+
+    return hm
+
+
+def zone(request: web.Request) -> str:
+    """The office's time zone (`handoff.business_hours.timezone`): every page's clock."""
+    return handoff(request).business.tz
 
 
 def pct(share: float | None) -> str:
@@ -106,7 +128,7 @@ def render(request: web.Request, template: str, context: Mapping[str, Any], *,
     base = {
         "t": translator(lang), "lang": lang, "nav": [] if public else NAV, "active": active,
         "public": public, "path": request.path, "query": query,
-        "generated": now(request), "timedelta": timedelta,
+        "generated": now(request), "timedelta": timedelta, "zone": zone(request),
     }
     resp = aiohttp_jinja2.render_template(template, request, {**base, **context})
     resp.headers["Cache-Control"] = "no-store"

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.domain.appointment_time import format_when, parse_appointment_reply, parse_when
 from gateway.domain.outbound_gate import GateInput, GateLead, GateRules, Hold, Kind, Send, decide
 from gateway.domain.quiet_hours import lead_state, lead_zone
+from gateway.followup.calendar import calendar_url
 from gateway.services import Services
 from gateway.store import handoff as hs
 from gateway.store.leads import audit
@@ -133,7 +134,13 @@ class Appointments:
                            lead.language)
         name = agent.name.split()[0] if agent and agent.name else \
             self.s.templates.render("handoff_fallback_name", lead.language)
-        text = self.s.templates.render(template, lead.language, when=when, agent_name=name)
+        extra = {}
+        if template == "appt_confirmation":
+            # The signed .ics link: every channel Pronto texts on shows a link; reminders
+            # stay short and carry none.
+            extra["ics"] = calendar_url(self.s.settings, appt.id, _aware(appt.starts_at))
+        text = self.s.templates.render(template, lead.language, when=when, agent_name=name,
+                                       **extra)
         await self.s.outbox.queue(
             session, channel=lead.last_channel, address=lead.last_address, text=text,
             author="system", lead_id=lead.id, conversation_id=conv_id, language=lead.language)

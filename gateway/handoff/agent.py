@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import metrics
 from gateway.channels.base import ShowsAgent
 from gateway.domain import escalation as esc
 from gateway.domain.agent_commands import parse_command
@@ -18,7 +19,7 @@ from gateway.handoff.closing import close_conversation
 from gateway.handoff.ports import HandoffPort
 from gateway.messages import Inbound
 from gateway.store import handoff as hs
-from gateway.store.leads import after_commit, audit
+from gateway.store.leads import after_commit, audit, on_commit
 from gateway.store.models import Agent, Assignment, AuditEvent, Conversation, Lead, Message, Timer
 
 REPLY_CHANNEL = "pronto_handoff_reply_channel"
@@ -274,11 +275,15 @@ async def relay(
     if lead.opted_out or not lead.last_channel or not lead.last_address:
         await hf.tell_agent(session, agent, "agent_lead_opted_out", code=code)
         return
+    started = await hs.awaiting_first_human_reply(session, lead)
     await hf.services.outbox.queue(
         session, channel=lead.last_channel, address=lead.last_address, text=text,
         author="agent", lead_id=lead.id, agent_id=agent.id, conversation_id=conv.id,
         language=lead.language,
     )
+    if started is not None:  # the first human reply (the dashboard's "first human reply")
+        waited = max(0.0, (now - started).total_seconds())
+        on_commit(session, lambda: metrics.HUMAN_FIRST_REPLY.observe(waited))
     conv.last_agent_message_at = now
     agent.last_lead_id = lead.id
     await hf.timers.cancel(session, lead_id=lead.id, kinds=(esc.REPLY_LAPSE,))

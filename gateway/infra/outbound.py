@@ -9,6 +9,12 @@ behind is sent, and sent once even when several sweepers race.
 
 Provider errors are handled by meaning: opted out → mark the lead and never retry; rate limits
 and transient failures → back off and retry; anything else → recorded as failed.
+
+Every message to a lead passes the per-lead hourly cap of the outbound gate
+(`gateway.domain.outbound_gate`, `rate_cap` in config/compliance.yml) here, in the one path
+all senders share, so a runaway loop cannot text one person a thousand times: over the cap the
+row is stored "refused" (never sent, never swept), audited `message.rate_capped`, counted in
+`pronto_rate_capped_total`, and the first refusal of a lead in an hour is logged at WARNING.
 """
 
 from __future__ import annotations
@@ -22,22 +28,26 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
 from gateway.channels.base import Channel
+from gateway.domain.outbound_gate import GateInput, GateLead, GateRules, Kind, Refuse, decide
 from gateway.domain.segments import encode_info
 from gateway.errors import ChannelError, ProviderRejected, RateLimited
 from gateway.messages import SMS, WHATSAPP, Button, Outbound, utcnow
 from gateway.store.leads import Store, after_commit, audit, mark_opted_out
-from gateway.store.models import Lead, Message
+from gateway.store.models import AuditEvent, Lead, Message
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 120.0
 """Default hold of a process on a queued message before another may send it."""
 SKIPPED = "skipped"
 """`deliver` outcome when this process no longer holds the message's lease (another sends it)."""
+REFUSED = "refused"
+"""Status of a message the gate refused: stored for the record, never sent."""
+_HOUR = timedelta(hours=1)
 
 
 class Outbox:
@@ -54,6 +64,7 @@ class Outbox:
         max_age_seconds: float = 24 * 3600.0,
         owner: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        rules: GateRules | None = None,
     ) -> None:
         """Create the outbox.
 
@@ -67,7 +78,9 @@ class Outbox:
             max_age_seconds: a message left queued longer than this is marked failed
                 ("stale") by the sweeper instead of being sent late.
             owner: this process's name in `claimed_by` (default: host, pid and a nonce).
-            clock: wall-clock time source for leases (tests move it).
+            clock: wall-clock time source for leases and the hourly cap (tests move it).
+            rules: the outbound gate's rules (`max_per_lead_per_hour`); default: the gate's
+                defaults (config/compliance.yml is loaded by the app).
         """
         self.store = store
         self.channels = channels
@@ -77,6 +90,7 @@ class Outbox:
         self.max_age = timedelta(seconds=max_age_seconds)
         self.owner = owner or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.clock = clock
+        self.rules = rules or GateRules()
 
     async def queue(
         self,
@@ -96,9 +110,12 @@ class Outbox:
         """Store an outbound message in `session`; it is sent once the transaction commits.
 
         The row is claimed by this process for one lease; if the process dies before sending,
-        a sweeper sends it once the lease lapses.
+        a sweeper sends it once the lease lapses. A message to a lead over the hourly cap is
+        stored "refused" instead and never sent (agent alerts, `lead_id` None, are not capped).
         """
-        until = self.clock() + self.lease
+        now = self.clock()
+        until = now + self.lease
+        capped = lead_id is not None and await self._over_cap(session, lead_id, now)
         msg = Message(
             direction="out",
             author=author,
@@ -109,10 +126,12 @@ class Outbox:
             agent_id=agent_id,
             conversation_id=conversation_id,
             language=language,
-            status="queued",
-            claimed_by=self.owner,
-            claimed_until=until,
+            status=REFUSED if capped else "queued",
+            error_code="rate_cap" if capped else None,
+            claimed_by=None if capped else self.owner,
+            claimed_until=None if capped else until,
             buttons=[[b.label, b.data] for b in buttons] or None,
+            created_at=now,  # the clock the hourly cap counts by
         )
         if channel in (SMS, WHATSAPP):
             # Stored with the message: what it costs (segments) and why (one "á" is UCS-2).
@@ -120,6 +139,9 @@ class Outbox:
             msg.segments, msg.encoding = info.segments, info.encoding
         session.add(msg)
         await session.flush()
+        if capped and lead_id is not None:
+            await self._refuse_capped(session, msg, lead_id, now)
+            return msg
         out = Outbound(
             channel=channel,
             address=address,
@@ -134,6 +156,47 @@ class Outbox:
 
         after_commit(session, send)
         return msg
+
+    async def _over_cap(self, session: AsyncSession, lead_id: int, now: datetime) -> bool:
+        """Whether the gate refuses one more message to the lead: its messages of the last hour
+        (refused and held ones were not sent) counted in SQL, so every process sees them."""
+        sent = await session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.lead_id == lead_id,
+                Message.direction == "out",
+                Message.created_at >= now - _HOUR,
+                Message.status.notin_((REFUSED, "held")),
+            )
+        )
+        # Only the cap is asked here: opt-out and quiet hours are decided by the callers that
+        # know the message's kind, and a reply (Kind.REPLY) is never held.
+        lead = GateLead(opted_out=False, zone="UTC", sent_last_hour=int(sent or 0))
+        return isinstance(decide(GateInput(Kind.REPLY), lead, now, self.rules), Refuse)
+
+    async def _refuse_capped(
+        self, session: AsyncSession, msg: Message, lead_id: int, now: datetime
+    ) -> None:
+        """Audit a capped message; alert (WARNING) on the lead's first one in an hour."""
+        earlier = await session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.lead_id == lead_id,
+                AuditEvent.at >= now - _HOUR,
+                AuditEvent.type == "message.rate_capped",
+            )
+        )
+        cap = self.rules.max_per_lead_per_hour
+        audit(session, "message.rate_capped", lead_id=lead_id, message_id=msg.id,
+              author=msg.author, channel=msg.channel, cap=cap, alert=not earlier, at=now)
+        metrics.RATE_CAPPED.labels(channel=msg.channel).inc()
+        if not earlier:
+            log.warning(
+                "lead %s reached the outbound cap of %d messages per hour: further messages "
+                "are refused (a runaway loop?)", lead_id, cap,
+            )
 
     async def deliver(
         self, out: Outbound, *, lead_id: int | None, lease_until: datetime | None = None

@@ -125,7 +125,8 @@ async def parse(request: web.Request, config: IntakeConfig, default_key: str) ->
         raise IntakeError(413, "body", f"body over {MAX_BODY} bytes")
     try:
         data: Any = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        # RecursionError: nested deeper than the parser's stack; no form is.
         raise IntakeError(415, "body", "the body must be a JSON object (UTF-8)") from None
     if not isinstance(data, dict):
         raise IntakeError(422, "body", "the body must be a JSON object")

@@ -7,7 +7,7 @@ changes are conditional UPDATEs whose row count picks the single winner.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -237,3 +237,16 @@ def aware(d: datetime | None) -> datetime | None:
     from datetime import UTC
 
     return d if d is None or d.tzinfo else d.replace(tzinfo=UTC)
+
+
+async def awaiting_first_human_reply(session: AsyncSession, lead: Lead) -> datetime | None:
+    """When the lead's clock started (its first message, else when it was recorded), if no
+    agent has written to it yet; None once one has. Call before queueing the agent's text."""
+    replied = await session.scalar(select(Message.id).where(
+        Message.lead_id == lead.id, Message.direction == "out", Message.author == "agent"
+    ).limit(1))
+    if replied is not None:
+        return None
+    first = await session.scalar(select(func.min(Message.created_at)).where(
+        Message.lead_id == lead.id, Message.direction == "in")) or lead.created_at
+    return first if first.tzinfo else first.replace(tzinfo=UTC)  # SQLite: naive UTC

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gateway import metrics
 from gateway.messages import Inbound, utcnow
 from gateway.store.models import (
     Agent,
@@ -39,6 +40,15 @@ def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
     session.info.setdefault(_HOOKS, []).append(hook)
 
 
+def on_commit(session: AsyncSession, effect: Callable[[], None]) -> None:
+    """Run a cheap synchronous `effect` (a metric) once the transaction has committed, so a
+    rolled-back decision (a lost race) is never counted."""
+    async def run() -> None:
+        effect()
+
+    after_commit(session, run)
+
+
 def audit(
     session: AsyncSession,
     type_: str,
@@ -52,6 +62,9 @@ def audit(
     session.add(
         AuditEvent(lead_id=lead_id, agent_id=agent_id, type=type_, data=data, at=at or utcnow())
     )
+    if type_.startswith("escalation."):
+        # Every rung of the ladder is audited through here: one place counts them all.
+        on_commit(session, metrics.ESCALATIONS.labels(step=type_.removeprefix("escalation.")).inc)
 
 
 class Store:
@@ -186,9 +199,11 @@ async def update_status(
 async def mark_opted_out(session: AsyncSession, lead_id: int, reason: str) -> None:
     """Mark a lead opted out (STOP or a provider's opted-out error)."""
     now = utcnow()
-    await session.execute(
+    res = await session.execute(
         update(Lead)
         .where(Lead.id == lead_id, Lead.opted_out.is_(False))
         .values(opted_out=True, opted_out_at=now)
     )
     audit(session, "lead.opted_out", lead_id=lead_id, reason=reason, at=now)
+    if res.rowcount == 1:  # type: ignore[attr-defined]  # counted once, not per repeat
+        on_commit(session, metrics.OPT_OUTS.labels(reason=reason.split(":")[0]).inc)

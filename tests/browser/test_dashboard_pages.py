@@ -75,5 +75,11 @@ async def test_dashboard_pages_are_legible_on_desktop_and_phone(
             # the phone layout does not overflow sideways outside the scrolling tables
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= viewport["width"] + 1, width
+            for path in ("followup", "crm"):  # the follow-up and CRM pages fit too
+                await page.goto(f"{stack.base}/admin/{path}")
+                assert "America/New_York" in await page.locator("#zone").inner_text()
+                await page.screenshot(path=str(SHOTS / f"{path}-{name}.png"), full_page=True)
+                width = await page.evaluate("document.documentElement.scrollWidth")
+                assert width <= viewport["width"] + 1, (path, width)
             assert errors == []
             await context.close()

@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 27, 15, 30, tzinfo=UTC)  # a Friday, 10:30 in Miami
 PAGES = ["/admin/", "/admin/?days=30", "/admin/standard", "/admin/standard?days=30",
          "/admin/agents", "/admin/funnel", "/admin/leads", "/admin/leads?status=with_agent",
          "/admin/leads?q=Garc", "/admin/leads?partial=1&language=es", "/admin/nlu",
-         "/admin/delivery", "/admin/exports"]
+         "/admin/delivery", "/admin/exports", "/admin/followup", "/admin/crm"]
 
 
 async def seeded(stack: Any) -> dict[str, int]:
@@ -50,6 +50,7 @@ async def test_pages_render_the_seeded_week(make_stack: Any) -> None:
         assert f'data-kpi="leads-last_7">{counts["leads"]}<' in html
         assert "First bot reply" in html and "First human reply" in html
         assert html.count("<svg") == 4 and "pygal.js" not in html  # no chart script from a CDN
+        assert "Times in America/New_York" in html  # every time on the office's clock
         async with stack.http.get(stack.base + "/admin/standard?lang=es",
                                   headers=BEARER) as resp:
             html = await resp.text()

@@ -11,8 +11,10 @@ from aiohttp import web
 
 TOKEN = "admin-test-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
-# Public by design: provider webhooks (verified by signature), health probes, the web chat.
-PUBLIC_PREFIXES = ("/webhooks/", "/chat/")
+# Public by design: provider webhooks (verified by signature), health probes, the web chat,
+# and an appointment's .ics file, public by signature (`?e=…&s=…`, tested for 403 without it
+# in tests/integration/test_appointment_ics.py).
+PUBLIC_PREFIXES = ("/webhooks/", "/chat/", "/appointments/")
 # /intake/demo is a sample form page (no data, no key); /api/leads has its own key per source
 # (tests/integration/test_intake_forms.py) but is walked here too: it must refuse unkeyed.
 PUBLIC_PATHS = {"/healthz", "/readyz", "/intake/demo"}
@@ -39,7 +41,8 @@ async def test_every_private_route_refuses_without_credentials(make_stack: Any) 
         assert {"/metrics", "/admin", "/admin/", "/admin/api/messages"} <= paths  # not vacuous
         assert {"/admin/standard", "/admin/agents", "/admin/funnel", "/admin/leads",
                 "/admin/leads/events", "/admin/leads/1", "/admin/nlu", "/admin/delivery",
-                "/admin/export/leads.csv", "/admin/export/audit.csv"} <= paths  # the dashboard
+                "/admin/export/leads.csv", "/admin/export/audit.csv", "/admin/followup",
+                "/admin/crm", "/admin/crm/1/resend"} <= paths  # the dashboard
         refused = {}
         for method, path in routes:
             async with stack.http.request(method, f"{stack.base}{path}",
