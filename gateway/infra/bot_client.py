@@ -93,6 +93,12 @@ class BotClient:
                 return await resp.json()
         except aiohttp.ClientConnectorError as exc:
             raise _Unreachable(type(exc).__name__) from exc
+        except aiohttp.ClientOSError as exc:
+            # A pooled connection to a replica that died fails while the request is written:
+            # the turn never reached Rasa, so the next replica may take it.
+            if "write request" in str(exc):
+                raise _Unreachable(type(exc).__name__) from exc
+            raise BotUnavailable(type(exc).__name__) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise BotUnavailable(type(exc).__name__) from exc
 
