@@ -24,7 +24,7 @@ async def test_turns_alternate_and_a_dead_replica_is_skipped() -> None:
             await bot.send(f"s{i}", "hi", {"language": "en"}, 5.0)
         assert len(a.requests) == 2 and len(b.requests) == 2
         await a.stop()
-        for i in range(3):
+        for _ in range(3):
             reply = await bot.send("s", "hi", {"language": "en"}, 5.0)
             assert reply.texts
         assert len(b.requests) == 5  # every turn went to the live one
