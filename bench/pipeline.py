@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import secrets
 import statistics
 import sys
@@ -72,6 +74,7 @@ async def main() -> None:
         rasa_url=rasa_url, twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
         twilio_from_number=FROM_NUMBER, twilio_api_url=twilio.url, admin_token="a",
         session_secret="s", ack_budget_seconds=2.5,
+        database_url=os.environ.get("DATABASE_URL", ""), redis_url=os.environ.get("REDIS_URL", ""),
     )
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()
@@ -121,6 +124,14 @@ async def main() -> None:
     print(f"webhook → outbound (ms):  p50 {pct(e2e, 50) * 1000:.1f}  p99 {pct(e2e, 99) * 1000:.1f}"
           f"  max {max(e2e) * 1000:.1f}  (n={len(e2e)} of {args.messages})")
     print(f"mean webhook → outbound: {statistics.mean(e2e) * 1000:.1f} ms")
+    db = "postgresql" if settings.resolved_database_url().startswith("postgresql") else "sqlite"
+    print(json.dumps({"bench": "pipeline", "rasa": "fake" if fake_rasa else "real",
+                      "database": db, "messages": args.messages, "rate": args.rate,
+                      "answered": len(e2e),
+                      "webhook_p50_ms": round(pct(answer, 50) * 1000, 1),
+                      "webhook_p99_ms": round(pct(answer, 99) * 1000, 1),
+                      "first_out_p50_s": round(pct(e2e, 50), 3),
+                      "first_out_p99_s": round(pct(e2e, 99), 3)}))
 
 
 if __name__ == "__main__":
