@@ -28,11 +28,11 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bot_under_test import add_arguments, start_bot  # noqa: E402
 from bench.pipeline import pct  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.config.settings import load_settings  # noqa: E402
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, free_port  # noqa: E402
-from tests.fakes.rasa import FakeRasa  # noqa: E402
 from tests.fakes.twilio_api import FakeTwilio  # noqa: E402
 
 KEY = "bench-intake-key"
@@ -47,25 +47,11 @@ async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--leads", type=int, default=200)
     ap.add_argument("--rate", type=float, default=5.0, help="form posts per second")
-    ap.add_argument("--rasa", help="URL of a running Rasa with the model")
-    ap.add_argument("--start-rasa", action="store_true",
-                    help="start Rasa + actions from .venv-rasa")
+    add_arguments(ap)
     args = ap.parse_args()
 
-    real = None
-    rasa_url = args.rasa
-    fake_rasa = None
-    if args.start_rasa:
-        from tests.rasa_server import RealRasa
-
-        print("starting the action server and Rasa (model load takes 30-60 s)...", flush=True)
-        real = await asyncio.to_thread(RealRasa, Path(tempfile.mkdtemp()))
-        rport = free_port()
-        await asyncio.to_thread(real.start_rasa, rport)
-        rasa_url = f"http://127.0.0.1:{rport}"
-    if rasa_url is None:
-        fake_rasa = await FakeRasa().start()
-        rasa_url = fake_rasa.url
+    bot = await start_bot(args)
+    rasa_url = bot.url
     twilio = await FakeTwilio().start()
     port = free_port()
     settings = load_settings(
@@ -102,7 +88,7 @@ async def main() -> None:
                         errors += 1
                 answers.append(time.perf_counter() - t0)
 
-            kind = "real" if fake_rasa is None else "fake"
+            kind = bot.kind
             print(f"posting {args.leads} form leads at {args.rate}/s ({kind} Rasa)...",
                   flush=True)
             tasks = []
@@ -121,10 +107,7 @@ async def main() -> None:
     finally:
         await runner.cleanup()
         await twilio.stop()
-        if fake_rasa:
-            await fake_rasa.stop()
-        if real:
-            real.close()
+        await bot.stop()
     touch = [first[p] - posted[p] for p in first]
     db = "postgresql" if settings.resolved_database_url().startswith("postgresql") else "sqlite"
     result = {

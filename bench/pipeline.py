@@ -27,10 +27,10 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bot_under_test import add_arguments, start_bot  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.config.settings import load_settings  # noqa: E402
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, free_port, sign  # noqa: E402
-from tests.fakes.rasa import FakeRasa  # noqa: E402
 from tests.fakes.twilio_api import FakeTwilio  # noqa: E402
 
 TEXTS = ["Hi, I want to buy a house in Miami", "Hola, busco casa de 3 recamaras en Doral",
@@ -47,25 +47,11 @@ async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--messages", type=int, default=200)
     ap.add_argument("--rate", type=float, default=20.0, help="webhooks offered per second")
-    ap.add_argument("--rasa", help="URL of a running Rasa with the model")
-    ap.add_argument("--start-rasa", action="store_true",
-                    help="start Rasa + actions from .venv-rasa")
+    add_arguments(ap)
     args = ap.parse_args()
 
-    real = None
-    rasa_url = args.rasa
-    fake_rasa = None
-    if args.start_rasa:
-        from tests.rasa_server import RealRasa
-
-        print("starting the action server and Rasa (model load takes 30-60 s)...", flush=True)
-        real = await asyncio.to_thread(RealRasa, Path(tempfile.mkdtemp()))
-        port = free_port()
-        await asyncio.to_thread(real.start_rasa, port)
-        rasa_url = f"http://127.0.0.1:{port}"
-    if rasa_url is None:
-        fake_rasa = await FakeRasa().start()
-        rasa_url = fake_rasa.url
+    bot = await start_bot(args)
+    rasa_url = bot.url
     twilio = await FakeTwilio().start()
     port = free_port()
     tmp = Path(tempfile.mkdtemp())
@@ -98,7 +84,7 @@ async def main() -> None:
                 answer.append(time.perf_counter() - t0)
 
             print(f"offering {args.messages} webhooks at {args.rate}/s "
-                  f"({'real' if fake_rasa is None else 'fake'} Rasa)...", flush=True)
+                  f"({bot.kind} Rasa)...", flush=True)
             tasks = []
             start = time.perf_counter()
             for i in range(args.messages):
@@ -114,10 +100,7 @@ async def main() -> None:
     finally:
         await runner.cleanup()
         await twilio.stop()
-        if fake_rasa:
-            await fake_rasa.stop()
-        if real:
-            real.close()
+        await bot.stop()
     e2e = [first_send[p] - sent_at[p] for p in first_send]
     print(f"\nwebhook answer (ms):      p50 {pct(answer, 50) * 1000:.1f}  "
           f"p99 {pct(answer, 99) * 1000:.1f}  max {max(answer) * 1000:.1f}")
@@ -125,7 +108,7 @@ async def main() -> None:
           f"  max {max(e2e) * 1000:.1f}  (n={len(e2e)} of {args.messages})")
     print(f"mean webhook → outbound: {statistics.mean(e2e) * 1000:.1f} ms")
     db = "postgresql" if settings.resolved_database_url().startswith("postgresql") else "sqlite"
-    print(json.dumps({"bench": "pipeline", "rasa": "fake" if fake_rasa else "real",
+    print(json.dumps({"bench": "pipeline", "rasa": bot.kind,
                       "database": db, "messages": args.messages, "rate": args.rate,
                       "answered": len(e2e),
                       "webhook_p50_ms": round(pct(answer, 50) * 1000, 1),
