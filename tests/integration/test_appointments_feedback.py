@@ -5,6 +5,7 @@ link, and the dashboard shows the score per agent."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -124,3 +125,26 @@ async def test_after_a_won_close_csat_is_asked_and_a_low_score_alerts_the_team_l
                                   headers={"Authorization": "Bearer admin-test-token"}) as r:
             page = await r.text()
         assert "2.0" in page and "(n=1" in page
+
+
+async def test_a_lead_closed_as_lost_gets_one_check_in_after_90_days(make_stack: Any) -> None:
+    clock = Clock(NOON)
+    async with make_stack(clock=clock) as stack:
+        agent, code = await handed_to_agent(stack)
+        await stack.sms(f"DONE {code} lost", phone=agent)
+
+        async def closed() -> bool:
+            async with stack.services.store.maker() as session:
+                return (await session.scalar(select(AuditEvent.id).where(
+                    AuditEvent.type == "conversation.closed"))) is not None
+        await wait_until(closed, what="the close")
+        n_lead = len(stack.twilio.to(PHONE))
+        clock.now = NOON + timedelta(days=2)  # the CSAT question (a lost lead gets one too)
+        await last_to(stack, PHONE, n_lead + 1)
+        clock.now = NOON + timedelta(days=90, minutes=1)
+        check_in = await last_to(stack, PHONE, n_lead + 2)
+        assert "Are you still thinking about a move?" in check_in
+        assert "Reply STOP to opt out" in check_in
+        clock.now = NOON + timedelta(days=200)
+        await asyncio.sleep(1.0)
+        assert len(stack.twilio.to(PHONE)) == n_lead + 2  # one check-in, not a series
