@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from actions.intake_opening import open_intake
 from actions.normalise import (
     fold,
     is_decline,
@@ -28,7 +29,7 @@ from actions.normalise import (
     is_no_preference,
     is_unknown_answer,
 )
-from actions.qualification import FACTS, build_lead, required_slots
+from actions.qualification import FACTS, GOALS, build_lead, required_slots
 from actions.stated import (
     answer_for,
     asks_about_listing,
@@ -44,7 +45,6 @@ DEFAULT_MAX_TURNS = 12
 """Every conversation reaches a person within this many prospect messages."""
 CONFIDENT = 0.6
 """An intent this confident may steer the dialogue (a digression, a goal)."""
-GOALS = {"buy": "buy", "sell": "sell", "rent": "rent"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +173,7 @@ def decide(state: State, turn: Turn, *, max_turns: int = DEFAULT_MAX_TURNS) -> R
     turn = replace(turn, language=state.language)
     lang = turn.language
     if turn.intake is not None:
-        return _open_intake(reply, turn)
+        return open_intake(reply, turn, _next_question)
     folded = fold(turn.text).strip()
     # The same text again after a re-ask: the prospect thinks they answered (frustration).
     repeated = (bool(folded) and folded == state.last_text and state.pending is not None
@@ -222,43 +222,6 @@ def decide(state: State, turn: Turn, *, max_turns: int = DEFAULT_MAX_TURNS) -> R
     if state.turns >= max_turns and _open_topics(state):
         return _handoff(reply, turn, "qualified", ceiling=True)
     return _next_question(reply, turn, count=counted)
-
-
-def _open_intake(reply: Reply, turn: Turn) -> Reply:
-    """Pronto writes first (a form, a lead email, a missed call): say who we are and what
-    about, keep what the lead already gave, and ask the first open question.
-
-    No prospect message is counted: the lead has not written yet.
-    """
-    state, lang, intake = reply.state, turn.language, turn.intake or {}
-    if state.introduced and state.turns:
-        return reply  # the lead is already talking to us: no second opening
-    name = str(intake.get("name") or "").strip()
-    if name and "name" not in state.facts:
-        state.facts["name"] = name
-    goal = GOALS.get(str(intake.get("lead_intent") or ""))
-    if goal and "lead_intent" not in state.facts:
-        state.facts["lead_intent"] = goal
-    location = str(intake.get("location") or "").strip()
-    if location and "location" not in state.facts:
-        state.facts["location"] = location  # the listing's area: no need to ask it
-    listing = str(intake.get("listing") or "").strip()
-    if listing:
-        state.listing_ref = listing
-    state.introduced = True
-    first_name = f" {name.split()[0]}" if name else ""
-    brokerage = str(intake.get("brokerage") or "our team")
-    if intake.get("kind") == "call":
-        reply.say(text("intro_missed_call", lang, name_part=first_name, brokerage=brokerage))
-        # "How can we help?" is the goal question: the answer is read as one.
-        if "lead_intent" not in state.facts:
-            state.pending, state.attempts["lead_intent"] = "lead_intent", 1
-            return reply
-        return _next_question(reply, turn)
-    about = text("about_listing", lang, listing=listing) if listing else ""
-    reply.say(text("intro_intake", lang, name_part=first_name, brokerage=brokerage,
-                   about=about))
-    return _next_question(reply, turn)
 
 
 def _open_topics(state: State) -> list[str]:

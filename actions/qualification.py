@@ -19,6 +19,8 @@ from actions.normalise import (
 )
 from actions.score import Qualification, lead_score
 
+GOALS = {"buy": "buy", "sell": "sell", "rent": "rent"}
+"""Intents that name the prospect's goal, and the goal each names."""
 FACTS = ("lead_intent", "location", "bedrooms", "budget", "timeline", "financing", "name")
 HANDOFF_REASONS = ("qualified", "request_human", "listing_question", "declined")
 FORM_SLOTS = FACTS  # the name tests and older callers use
