@@ -40,14 +40,16 @@ from gateway.infra.bot_client import BotClient
 from gateway.infra.outbound import Outbox
 from gateway.infra.queue import InboundQueue
 from gateway.infra.redis import connect_redis
+from gateway.infra.send_failure import SendFailure
 from gateway.infra.timers import Clock, Timers
 from gateway.intake import wiring as intake_wiring
 from gateway.keys import ADAPTERS, PIPELINE, SERVICES, SETTINGS, WORKER
 from gateway.messages import Inbound, utcnow
 from gateway.pipeline import Pipeline
+from gateway.send_failures import SendFailures
 from gateway.services import Services
 from gateway.store.db import make_engine, make_sessionmaker, migrate
-from gateway.store.leads import Store, audit, mark_opted_out, update_status
+from gateway.store.leads import Store, audit, update_status
 from gateway.store.models import Timer
 from gateway.worker import Worker
 
@@ -232,6 +234,7 @@ async def _start_handoff(services: Services) -> HandoffConfig:
     handoff = Handoff(services, config)
     handoff.register_timers(services.timers)
     services.handoff = handoff
+    services.outbox.on_failure = SendFailures(services)
     return config
 
 
@@ -293,11 +296,15 @@ async def _status_webhook(request: web.Request, adapter: StatusChannel) -> web.S
             msg = await update_status(
                 session, adapter.channels, update.provider_id, update.status, update.error_code
             )
-            if msg is not None and update.error_code == "21610" and msg.lead_id is not None:
-                await mark_opted_out(session, msg.lead_id, reason="provider:21610")
             if msg is not None and update.status in ("failed", "undelivered"):
                 audit(session, "message.undelivered", lead_id=msg.lead_id, message_id=msg.id,
                       code=update.error_code)
+            if msg is not None and (update.status in ("failed", "undelivered")
+                                    or update.error_code == "21610"):
+                # By meaning, as a send error is (gateway.send_failures): 21610 is an opt-out.
+                await services.outbox.failed(session, SendFailure(
+                    msg.id, msg.lead_id, update.error_code,
+                    opted_out=update.error_code == "21610"))
     return web.Response(status=204)
 
 

@@ -7,6 +7,8 @@ channel and the words used go to the audit trail); every timer of the lead is ca
 messages still waiting for the bot are skipped; offers still waiting for an agent are withdrawn
 (so the agents' caps are freed) and a conversation still waiting for one is closed; the agent
 who owns the lead or was offered it is told; the lead gets one confirmation in its language.
+A carrier's opt-out (Twilio 21610, `carrier_opt_out`) takes the same path, without the
+confirmation: the carrier already blocks every text to that number.
 """
 
 from __future__ import annotations
@@ -102,17 +104,39 @@ class ComplianceFlow:
         words: str, language: str, rule: str | None = None,
     ) -> None:
         """Record the opt-out and apply everything it implies (see the module docstring)."""
+        if await self._opted_out(session, lead, reason=reason, channel=inbound.channel,
+                                 words=words, rule=rule, message_id=msg.id):
+            await self._tell_lead(session, lead, inbound, "stop_confirm", language)
+
+    async def carrier_opt_out(
+        self, session: AsyncSession, lead: Lead, *, channel: str, code: str,
+        message_id: int | None,
+    ) -> None:
+        """The carrier refused a send: the recipient opted out there (Twilio 21610).
+
+        The same effects as a STOP (offers withdrawn, caps freed, timers cancelled, agents
+        told), but no confirmation text: the carrier blocks every text to that number now.
+        """
+        await self._opted_out(session, lead, reason=f"provider:{code}", channel=channel,
+                              words="", rule=None, message_id=message_id)
+
+    async def _opted_out(
+        self, session: AsyncSession, lead: Lead, *, reason: str, channel: str, words: str,
+        rule: str | None, message_id: int | None,
+    ) -> bool:
+        """Mark the lead and apply the effects; False when it was opted out already."""
         now = self.s.clock()
         res = await session.execute(
             update(Lead).where(Lead.id == lead.id, Lead.opted_out.is_(False))
             .values(opted_out=True, opted_out_at=now)
         )
         if res.rowcount != 1:  # type: ignore[attr-defined]
-            return  # another worker recorded it first
+            return False  # another worker recorded it first
         lead.opted_out, lead.opted_out_at = True, now
         audit(session, "lead.opted_out", lead_id=lead.id, at=now, reason=reason,
-              channel=inbound.channel, words=words, rule=rule, message_id=msg.id)
-        on_commit(session, metrics.OPT_OUTS.labels(reason=reason).inc)
+              channel=channel, words=words, rule=rule, message_id=message_id)
+        # "provider:21610" counts as "provider": the label set stays bounded.
+        on_commit(session, metrics.OPT_OUTS.labels(reason=reason.split(":")[0]).inc)
         await self.s.timers.cancel(session, lead_id=lead.id)
         # Messages still waiting for the bot (Rasa was down) will not be answered either.
         await session.execute(
@@ -120,7 +144,7 @@ class ComplianceFlow:
             .values(bot_status="skipped")
         )
         await self._withdraw(session, lead)
-        await self._tell_lead(session, lead, inbound, "stop_confirm", language)
+        return True
 
     async def flag(
         self, session: AsyncSession, lead: Lead, msg: Message, inbound: Inbound, verdict: Verdict

@@ -124,6 +124,8 @@ class Outbound:
         buttons: inline buttons, for channels that have them.
         reply_to: provider id to thread under, where the channel supports it.
         message_id: the stored `messages` row this send belongs to.
+        content_sid: an approved template to send instead of `text` (Twilio ContentSid;
+            WhatsApp outside its 24-hour window), with `content_variables` as JSON.
     """
 
     channel: str
@@ -132,6 +134,8 @@ class Outbound:
     buttons: tuple[Button, ...] = ()
     reply_to: str | None = None
     message_id: int | None = None
+    content_sid: str = ""
+    content_variables: str = ""
 
 
 @dataclass(frozen=True, slots=True)

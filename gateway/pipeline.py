@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
@@ -28,6 +27,14 @@ from gateway.infra.bot_client import BotReply
 from gateway.infra.queue import Event
 from gateway.infra.timers import has_pending
 from gateway.messages import Inbound
+from gateway.phone_claims import PhoneClaims
+from gateway.pipeline_steps import (
+    answers,
+    bot_sender,
+    budget_left,
+    fill_agent_name,
+    progress,
+)
 from gateway.services import Services
 from gateway.store.leads import (
     after_commit,
@@ -38,29 +45,12 @@ from gateway.store.leads import (
     find_or_create_lead,
     pending_bot_messages,
 )
-from gateway.store.models import Identity, Lead, Message, Timer
+from gateway.store.models import Lead, Message, Timer
 
 log = logging.getLogger(__name__)
 BOT_RETRY = "bot_retry"
 ACK_QUIET_SECONDS = 600  # at most one acknowledgement per lead per outage window
-
-
-def bot_sender(lead: Lead) -> str:
-    """Rasa's sender id for a lead: the id plus its creation time (milliseconds), so a
-    recreated database never continues another person's conversation held in Rasa's tracker
-    store (which outlives the database: it is in Redis)."""
-    created = lead.created_at
-    return f"{lead.id}-{int(created.timestamp() * 1000) if created else 0}"
-
-
-_SENTENCE_START = re.compile(r"(^|[.!?¡¿]\s*)\{agent_name\}")
-
-
-def fill_agent_name(text: str, name: str) -> str:
-    """Put the agent's name into a bot text; a neutral phrase that opens a sentence is
-    capitalised ("An agent from our team…")."""
-    text = _SENTENCE_START.sub(lambda m: m.group(1) + name[:1].upper() + name[1:], text)
-    return text.replace("{agent_name}", name)
+__all__ = ["BOT_RETRY", "Pipeline", "bot_sender", "fill_agent_name"]
 
 
 class Pipeline:
@@ -69,6 +59,13 @@ class Pipeline:
     def __init__(self, services: Services) -> None:
         self.s = services
         services.timers.register(BOT_RETRY, self._on_bot_retry_timer)
+        # At most this many turns at Rasa from this process; more would only queue inside
+        # Rasa and slow every turn down (its throughput is bounded by its cores).
+        self._rasa_cap = services.settings.rasa_concurrency
+        self._rasa_slots = asyncio.Semaphore(self._rasa_cap)
+        self._rasa_busy = 0
+        self._latency = 0.0
+        """Recent Rasa turn time, seconds (an exponential moving average)."""
         self.handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
 
     def register(self, event_type: str, handler: Callable[[dict[str, Any]], Awaitable[None]]
@@ -116,8 +113,8 @@ class Pipeline:
             agent = await find_agent_by_address(session, inbound)
             if agent is not None and self.s.handoff is not None:
                 msg = self._message(inbound, author="agent", agent_id=agent.id)
-                session.add(msg)
-                await session.flush()
+                if not await self._store_new(session, msg):
+                    return None
                 await self.s.handoff.on_agent_message(
                     session, agent=agent, inbound=inbound, message=msg
                 )
@@ -127,8 +124,8 @@ class Pipeline:
             lead, created = await find_or_create_lead(session, inbound, default)
             conv = await current_conversation(session, lead)
             msg = self._message(inbound, author="lead", lead_id=lead.id, conversation_id=conv.id)
-            session.add(msg)
-            await session.flush()
+            if not await self._store_new(session, msg):
+                return None
 
             if inbound.action == "contact":
                 await self._contact(session, lead, inbound)
@@ -145,9 +142,11 @@ class Pipeline:
                 audit(session, "message.ignored_opted_out", lead_id=lead.id, message_id=msg.id)
                 return None
 
+            if await PhoneClaims(self.s).answer(session, lead, msg, inbound):
+                return None  # the code texted to a phone the visitor gave
             self._language(session, lead, msg, inbound, created, default)
             conv.last_lead_message_at = inbound.received_at
-            if await self._answers(session, lead, conv, msg):
+            if await answers(self.s, session, lead, conv, msg):
                 return None
             if conv.status != "bot" and self.s.handoff is not None:
                 msg.bot_status = "skipped"
@@ -158,25 +157,16 @@ class Pipeline:
             msg.bot_status = "pending"
             return lead.id
 
-    async def _answers(self, session: AsyncSession, lead: Lead, conv: Any, msg: Message) -> bool:
-        """A feedback score or an answer about an appointment; True when the message is done
-        here (a score; an appointment answer while the assistant has the lead). With an agent
-        owning the lead, the answer is recorded and the text still relayed to the agent."""
-        s = self.s
-        if s.feedback is not None and await s.feedback.on_lead_reply(session, lead, msg):
-            msg.bot_status = "skipped"
-            return True
-        answer = (await s.appointments.on_lead_reply(session, lead, msg)
-                  if s.appointments is not None else None)
-        if answer is None or conv.status != "bot":
+    async def _store_new(self, session: AsyncSession, msg: Message) -> bool:
+        """Insert an inbound message; False when another worker stored the same provider
+        message first (a redelivery racing the original after a partition handover): the
+        unique (channel, provider_id) decides, and the loser handles nothing."""
+        try:
+            async with session.begin_nested():
+                session.add(msg)
+        except IntegrityError:
+            metrics.DUPLICATES.labels(channel=msg.channel).inc()
             return False
-        msg.bot_status = "skipped"
-        await s.outbox.queue(
-            session, channel=msg.channel, address=msg.address,
-            text=s.templates.render(f"appt_lead_{answer}", lead.language,
-                                    agent_name=s.templates.render("handoff_fallback_name",
-                                                                  lead.language)),
-            author="system", lead_id=lead.id, conversation_id=conv.id, language=lead.language)
         return True
 
     def _message(self, inbound: Inbound, *, author: str, **ids: Any) -> Message:
@@ -247,14 +237,11 @@ class Pipeline:
         email = str(inbound.raw.get("email") or "").strip() or None
         if email and "@" in email:
             lead.email = email
-        if phone:
-            lead.phone = lead.phone or phone
-            exists = await session.scalar(
-                select(Identity.id).where(Identity.kind == "phone", Identity.address == phone)
-            )
-            if exists is None:
-                session.add(Identity(lead_id=lead.id, kind="phone", address=phone))
         audit(session, "lead.contact", lead_id=lead.id, phone=bool(phone), email=bool(email))
+        if phone:
+            # Only a claim until the visitor types the code texted to it (gateway.phone_claims):
+            # anyone can type anyone's number.
+            await PhoneClaims(self.s).claim(session, lead, phone, inbound)
 
     # -- bot ---------------------------------------------------------------------------------
 
@@ -276,31 +263,50 @@ class Pipeline:
                 )
 
     async def _ask_bot(self, lead: Lead, msg: Message, *, budget: bool) -> bool:
-        settings = self.s.settings
         adapter = self.s.channels.get(msg.channel)
         if isinstance(adapter, ShowsTyping):
             await adapter.typing(msg.address)
-        metadata = {"language": msg.language or lead.language, "channel": msg.channel}
-        started = asyncio.get_running_loop().time()
-        call = asyncio.ensure_future(
-            self.s.bot.send(bot_sender(lead), msg.text, metadata, settings.rasa_timeout_seconds)
-        )
         acked = False
         if budget:
-            done, _ = await asyncio.wait({call}, timeout=settings.ack_budget_seconds)
-            if not done:
+            # Acknowledge at once, without waiting for a Rasa slot, when the budget is spent
+            # already (the message queued), Rasa is saturated, or its recent turns are slower
+            # than what is left: the lead hears from us within the budget at any rate.
+            left = budget_left(self.s.settings.ack_budget_seconds, msg)
+            if left <= 0 or self._rasa_busy >= self._rasa_cap or self._latency > left:
                 acked = await self._ack(lead, msg)
         try:
-            reply = await call
+            reply = await self._turn(lead, msg, wait_to_ack=budget and not acked)
         except BotUnavailable as exc:
             log.warning("rasa unavailable for lead %s (%s); will retry", lead.id, exc)
-            if budget and not acked:
-                await self._ack(lead, msg)
+            if budget:
+                await self._ack(lead, msg)  # once per lead and window: a repeat is a no-op
             await self._schedule_retry(lead.id)
             return False
-        metrics.BOT_LATENCY.observe(asyncio.get_running_loop().time() - started)
         await self._apply(lead.id, msg.id, reply)
         return True
+
+    async def _turn(self, lead: Lead, msg: Message, *, wait_to_ack: bool) -> BotReply:
+        """One Rasa turn in a Rasa slot; acknowledges if it outlasts the budget left."""
+        metadata = {"language": msg.language or lead.language, "channel": msg.channel}
+        loop = asyncio.get_running_loop()
+        async with self._rasa_slots:
+            self._rasa_busy += 1
+            started = loop.time()
+            try:
+                call = asyncio.ensure_future(self.s.bot.send(
+                    bot_sender(lead), msg.text, metadata, self.s.settings.rasa_timeout_seconds))
+                if wait_to_ack:
+                    left = budget_left(self.s.settings.ack_budget_seconds, msg)
+                    done, _ = await asyncio.wait({call}, timeout=max(left, 0))
+                    if not done:
+                        await self._ack(lead, msg)
+                reply = await call
+            finally:
+                self._rasa_busy -= 1
+        took = loop.time() - started
+        metrics.BOT_LATENCY.observe(took)
+        self._latency = 0.8 * self._latency + 0.2 * took  # recent turns weigh most
+        return reply
 
     async def _ack(self, lead: Lead, msg: Message) -> bool:
         """Send the instant acknowledgement, at most once per lead per quiet window."""
@@ -380,7 +386,7 @@ class Pipeline:
                     # The bot gave up at the message ceiling: the dashboard lists it.
                     msg.low_confidence, msg.intent = True, "ceiling"
                 agent_name = await self._handoff(session, lead, conv, handoff)
-            await self._progress(session, lead, conv, reply, handed_off=handoff is not None)
+            await progress(self.s, session, lead, conv, reply, handed_off=handoff is not None)
             fallback = self.s.templates.render("handoff_fallback_name", lead.language)
             for text in reply.texts:
                 await self.s.outbox.queue(
@@ -393,22 +399,6 @@ class Pipeline:
                     conversation_id=conv.id,
                     language=lead.language,
                 )
-
-    async def _progress(self, session: AsyncSession, lead: Lead, conv: Any, reply: BotReply,
-                        *, handed_off: bool) -> None:
-        """Keep what the assistant learned so far, and (re)start or stop the follow-up."""
-        progress = reply.custom("progress")
-        if progress is not None and isinstance(progress.get("facts"), dict):
-            facts = {k: str(v)[:200] for k, v in progress["facts"].items() if v}
-            lead.qualification = {**(lead.qualification or {}), "in_progress": facts}
-        followup = self.s.followup
-        if followup is None:
-            return
-        if handed_off or conv.status != "bot":
-            await followup.stop(session, lead.id)
-        elif progress is not None and progress.get("pending"):
-            # A question is open: if the lead goes quiet, the silent sequence nudges.
-            await followup.restart(session, lead, conv)
 
     async def _handoff(
         self, session: AsyncSession, lead: Lead, conv: Any, payload: dict[str, Any]

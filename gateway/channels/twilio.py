@@ -191,7 +191,8 @@ class TwilioChannel:
 
     async def send(self, message: Outbound) -> Sequence[SendResult]:
         """Send through Twilio (split under 1600 characters), or to the dry-run outbox."""
-        parts = split_text(message.text)
+        # An approved template (ContentSid) is one message, whatever its preview text.
+        parts = [message.text] if message.content_sid else split_text(message.text)
         if self.client is None:
             log.info("dry-run send: message %s, %d part(s)", message.message_id, len(parts))
             return [SendResult(f"DRY{secrets.token_hex(16)}", "dry_run") for _ in parts]
@@ -200,10 +201,15 @@ class TwilioChannel:
         kwargs: dict[str, Any] = {}
         if self.settings.public_url.startswith("https://"):
             kwargs["status_callback"] = f"{self.settings.public_url}/webhooks/twilio/status"
+        if message.content_sid:
+            kwargs["content_sid"] = message.content_sid
+            if message.content_variables:
+                kwargs["content_variables"] = message.content_variables
         for part in parts:
+            body = {} if message.content_sid else {"body": part}
             try:
                 msg = await self.client.messages.create_async(
-                    to=to, from_=self._from(message.channel), body=part, **kwargs
+                    to=to, from_=self._from(message.channel), **body, **kwargs
                 )
             except TwilioRestException as exc:
                 raise _classify(exc) from exc

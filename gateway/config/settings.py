@@ -6,6 +6,7 @@ Read once at start (`load_settings`) and passed down; no other module reads `os.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +27,38 @@ class WebchatConfig(BaseModel):
     origins: list[str] = Field(default_factory=list)
     max_message_chars: int = 1000
     messages_per_minute: int = 20
+
+
+class WhatsAppConfig(BaseModel):
+    """WhatsApp outside its 24-hour window (README "WhatsApp 24-hour window").
+
+    Free-form text is refused by WhatsApp once the lead's last message is 24 hours old; only
+    an approved template may go. With `reengage_content_sid` set, an agent's relay outside the
+    window sends that template instead (its `variables`, Twilio's "1", "2"… filled from
+    `{lead_name}`, `{agent_name}`, `{brokerage}`); unset, the agent is told to call or text.
+    """
+
+    model_config = {"extra": "forbid"}
+
+    reengage_content_sid: str = ""
+    variables: dict[str, str] = Field(default_factory=dict)
+    preview: str = "[WhatsApp template: reconnect]"
+    """What the transcript shows for the template (WhatsApp renders the real text)."""
+
+    @field_validator("reengage_content_sid")
+    @classmethod
+    def _content_sid(cls, value: str) -> str:
+        if value and not re.fullmatch(r"HX[0-9a-fA-F]{32}", value):
+            raise ValueError("a Twilio ContentSid is HX followed by 32 hex digits")
+        return value
+
+    @field_validator("variables")
+    @classmethod
+    def _numbered(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in value if not k.isdigit()]
+        if bad:
+            raise ValueError(f"template variables are numbered (\"1\", \"2\"…), not {bad}")
+        return value
 
 
 class Settings(BaseSettings):
@@ -97,6 +130,9 @@ class Settings(BaseSettings):
     partitions: int = Field(8, validation_alias="PRONTO_PARTITIONS")
     ack_budget_seconds: float = Field(2.5, validation_alias="PRONTO_ACK_BUDGET")
     rasa_timeout_seconds: float = 30.0
+    rasa_concurrency: int = Field(8, ge=1, le=256, validation_alias="PRONTO_RASA_CONCURRENCY")
+    """Turns one process sends to Rasa at once (per replica list); beyond it, new leads are
+    acknowledged at once and their turn waits for a slot."""
     rasa_retry_seconds: float = Field(5.0, validation_alias="PRONTO_RASA_RETRY")
     lease_seconds: float = Field(15.0, validation_alias="PRONTO_LEASE_SECONDS")
     dedupe_ttl_seconds: int = 7 * 24 * 3600
@@ -111,6 +147,7 @@ class Settings(BaseSettings):
     templates_path: Path = Path("config/templates.yml")
     agents_path: Path = Field(Path("config/agents.yml"), validation_alias="PRONTO_AGENTS")
     webchat: WebchatConfig = Field(default_factory=WebchatConfig)
+    whatsapp: WhatsAppConfig = Field(default_factory=WhatsAppConfig)
     intake: dict[str, Any] = Field(default_factory=dict)
     """The `intake:` section of pronto.yml (sources, their keys and consent basis, missed
     calls), validated by `gateway.config.intake`."""

@@ -17,6 +17,7 @@ from gateway.domain import escalation as esc
 from gateway.domain.agent_commands import parse_command
 from gateway.handoff.closing import close_conversation
 from gateway.handoff.ports import HandoffPort
+from gateway.handoff.whatsapp_window import held_outside_window
 from gateway.messages import Inbound
 from gateway.store import handoff as hs
 from gateway.store.leads import after_commit, audit, on_commit
@@ -275,6 +276,8 @@ async def relay(
     if lead.opted_out or not lead.last_channel or not lead.last_address:
         await hf.tell_agent(session, agent, "agent_lead_opted_out", code=code)
         return
+    if await held_outside_window(hf, session, agent, lead, conv, code):
+        return  # WhatsApp's window is closed: a template, or the agent told to call
     started = await hs.awaiting_first_human_reply(session, lead)
     await hf.services.outbox.queue(
         session, channel=lead.last_channel, address=lead.last_address, text=text,

@@ -20,6 +20,7 @@ row is stored "refused" (never sent, never swept), audited `message.rate_capped`
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import secrets
@@ -36,6 +37,7 @@ from gateway.channels.base import Channel
 from gateway.domain.outbound_gate import GateInput, GateLead, GateRules, Kind, Refuse, decide
 from gateway.domain.segments import encode_info
 from gateway.errors import ChannelError, ProviderRejected, RateLimited
+from gateway.infra.send_failure import FailureListener, SendFailure
 from gateway.messages import SMS, WHATSAPP, Button, Outbound, utcnow
 from gateway.store.leads import Store, after_commit, audit, mark_opted_out
 from gateway.store.models import AuditEvent, Lead, Message
@@ -91,6 +93,8 @@ class Outbox:
         self.owner = owner or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.clock = clock
         self.rules = rules or GateRules()
+        self.on_failure: FailureListener | None = None
+        """Set by the app: what a failed send means beyond its row (see `failed`)."""
 
     async def queue(
         self,
@@ -106,12 +110,15 @@ class Outbox:
         language: str | None = None,
         buttons: tuple[Button, ...] = (),
         reply_to: str | None = None,
+        content_sid: str = "",
+        content_variables: Mapping[str, str] | None = None,
     ) -> Message:
         """Store an outbound message in `session`; it is sent once the transaction commits.
 
         The row is claimed by this process for one lease; if the process dies before sending,
         a sweeper sends it once the lease lapses. A message to a lead over the hourly cap is
         stored "refused" instead and never sent (agent alerts, `lead_id` None, are not capped).
+        With `content_sid`, the approved template (and its variables) is sent, not `text`.
         """
         now = self.clock()
         until = now + self.lease
@@ -131,6 +138,8 @@ class Outbox:
             claimed_by=None if capped else self.owner,
             claimed_until=None if capped else until,
             buttons=[[b.label, b.data] for b in buttons] or None,
+            content_sid=content_sid or None,
+            content_variables=dict(content_variables or {}) or None,
             created_at=now,  # the clock the hourly cap counts by
         )
         if channel in (SMS, WHATSAPP):
@@ -149,6 +158,8 @@ class Outbox:
             buttons=buttons,
             reply_to=reply_to,
             message_id=msg.id,
+            content_sid=content_sid,
+            content_variables=json.dumps(dict(content_variables or {})) if content_sid else "",
         )
 
         async def send() -> None:
@@ -264,13 +275,23 @@ class Outbox:
                 await session.execute(
                     update(Message).where(Message.id == out.message_id).values(**values)
                 )
-            if opted_out and lead_id is not None:
-                await mark_opted_out(session, lead_id, reason=f"provider:{error}")
             if status == "failed":
                 audit(
                     session, "message.failed", lead_id=lead_id,
                     message_id=out.message_id, code=error,
                 )
+                await self.failed(session, SendFailure(out.message_id, lead_id, error,
+                                                       opted_out=opted_out))
+
+    async def failed(self, session: AsyncSession, failure: SendFailure) -> None:
+        """A send failed for good (a send error, or a status callback saying so): apply what
+        it means, in `session`. The app's listener (`gateway.send_failures`) routes an opt-out
+        at the carrier through the compliance flow and tells an agent whose relay failed;
+        without one, an opt-out only marks the lead."""
+        if self.on_failure is not None:
+            await self.on_failure(session, failure)
+        elif failure.opted_out and failure.lead_id is not None:
+            await mark_opted_out(session, failure.lead_id, reason=f"provider:{failure.code}")
 
     async def _keep_lease(self, message_id: int, until: datetime) -> datetime | None:
         """The lease still held on a queued row: `until`, or renewed once it is close to
@@ -350,7 +371,8 @@ class Outbox:
         out = Outbound(
             channel=msg.channel, address=msg.address, text=msg.text,
             buttons=tuple(Button(str(b[0]), str(b[1])) for b in msg.buttons or ()),
-            message_id=msg.id,
+            message_id=msg.id, content_sid=msg.content_sid or "",
+            content_variables=json.dumps(msg.content_variables or {}) if msg.content_sid else "",
         )
         to_lead = msg.author in ("bot", "agent")  # never to a prospect who opted out since
         if now - created > self.max_age or (to_lead and lead is not None and lead.opted_out):

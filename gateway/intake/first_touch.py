@@ -25,7 +25,7 @@ from gateway.errors import BotUnavailable
 from gateway.infra.bot_client import BotReply
 from gateway.intake.record import INTAKE_EVENT
 from gateway.messages import SMS
-from gateway.pipeline import bot_sender
+from gateway.pipeline_steps import bot_sender
 from gateway.services import Services
 from gateway.store.intake import has_consent
 from gateway.store.leads import after_commit, audit, current_conversation

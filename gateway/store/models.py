@@ -148,6 +148,10 @@ class Message(Base):
     """SMS encoding of an outbound text: "GSM-7" or "UCS-2" (segments counted for it)."""
     send_after: Mapped[datetime | None] = mapped_column(index=True)
     """A message Pronto started itself, held (status "held") until quiet hours end."""
+    content_sid: Mapped[str | None] = mapped_column(String(64))
+    """An approved template sent instead of the text (WhatsApp outside its 24-hour window);
+    kept with its variables so a resend by the sweeper is the same template, never free text."""
+    content_variables: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import func, select
 
 from gateway.store import handoff as hs
-from gateway.store.models import Assignment, AuditEvent, Conversation, Lead, Timer
+from gateway.store.models import Assignment, AuditEvent, Conversation, Lead, Message, Timer
 from tests.conftest import wait_until
 
 PHONE = "+13055550123"
@@ -170,6 +170,47 @@ async def test_opt_out_withdraws_the_waiting_offer_and_frees_the_agent(
         await stack.sms(f"ACCEPT {code}", phone=ANA)
         await wait_until(lambda: _has_text(stack, ANA, "no longer available"),
                          what="too late answer")
+
+
+async def test_carrier_opt_out_21610_withdraws_the_offer_and_sends_no_confirmation(
+    make_stack: Any, agents_file: Path
+) -> None:
+    async with make_stack(agents_path=agents_file) as stack:
+        code = await offered(stack)
+        lead = await lead_of(stack)
+        sid = stack.twilio.to(PHONE)[-1].sid
+
+        async def stored() -> bool:
+            async with stack.services.store.maker() as s:
+                return await s.scalar(select(Message.id).where(Message.provider_id == sid)
+                                      ) is not None
+        await wait_until(stored, what="the reply's provider sid stored")
+        ana_before, lead_before = len(stack.twilio.to(ANA)), len(stack.twilio.to(PHONE))
+        # The carrier says the number opted out (STOP sent to the carrier, not to us).
+        assert await stack.status_callback(sid, "undelivered", "21610") == 204
+        told = (await stack.twilio.wait_for(ANA, ana_before + 1))[-1]
+        assert code in told.body and "opted out" in told.body  # agent_lead_opted_out
+        async with stack.services.store.maker() as s:
+            a = await s.scalar(select(Assignment).where(Assignment.lead_id == lead.id))
+            conv = await s.scalar(select(Conversation).where(Conversation.lead_id == lead.id))
+            fresh = await s.get(Lead, lead.id)
+            pending = await s.scalar(select(func.count()).select_from(Timer).where(
+                Timer.lead_id == lead.id, Timer.status == "pending"))
+            loads = await hs.agent_loads(s, await hs.active_agents(s))
+        assert fresh is not None and fresh.opted_out
+        assert a is not None and a.status == "withdrawn"
+        assert conv is not None and conv.status == "closed"
+        assert pending == 0 and loads["ana"].open_leads == 0
+        [ev] = await events(stack, "lead.opted_out", lead.id)
+        assert ev.data["reason"] == "provider:21610"
+        [w] = await events(stack, "assignment.withdrawn", lead.id)
+        assert w.data["code"] == code
+        # A repeated callback changes nothing, and no confirmation text goes to the lead.
+        assert await stack.status_callback(sid, "undelivered", "21610") == 204
+        await asyncio.sleep(0.5)
+        assert len(stack.twilio.to(PHONE)) == lead_before
+        assert len(stack.twilio.to(ANA)) == ana_before + 1
+        assert len(await events(stack, "lead.opted_out", lead.id)) == 1
 
 
 async def test_owning_agent_is_told_of_a_revocation_and_cannot_relay(

@@ -4,6 +4,7 @@ against a fake Twilio API, and a fake Rasa (the real model is exercised in tests
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -181,6 +182,43 @@ async def test_slow_rasa_gets_ack_within_budget_then_the_answer(make_stack: Any)
             assert len(slow.requests) == 1  # not sent twice
     finally:
         await slow.stop()
+
+
+async def test_a_saturated_rasa_means_an_acknowledgement_at_once_not_after_the_budget(
+        make_stack: Any) -> None:
+    """One Rasa slot, a slow Rasa, five new leads at once: the first waits its budget, the
+    other four are acknowledged at once (no slot), each lead gets one acknowledgement and then
+    its answer, in its language."""
+    slow = await FakeRasa(delay=1.0).start()
+    try:
+        async with make_stack(fake_rasa=slow, ack_budget_seconds=2.0,
+                              rasa_concurrency=1) as stack:
+            loop = asyncio.get_running_loop()
+            phones = [f"+1305555077{i}" for i in range(5)]
+            t0 = loop.time()
+            await asyncio.gather(*(stack.sms("Hi, I want to buy", phone=p) for p in phones))
+            firsts = await asyncio.gather(*(stack.twilio.wait_for(p, 1) for p in phones))
+            acked_at = [s[0].at for s in firsts]
+            fast = [p for p, s in zip(phones, firsts, strict=True)
+                    if "Thanks for reaching out" in s[0].body]
+            assert len(fast) >= 3  # no slot for them: acknowledged without waiting
+            assert sorted(acked_at)[3] - t0 < 1.5  # well inside the 2 s budget
+            for p in phones:  # then every lead's answer, once
+                sent = await stack.twilio.wait_for(p, 2 if p in fast else 1, timeout=20)
+                assert sent[-1].body.startswith("Hi! I'm the assistant")
+            await asyncio.sleep(0.3)
+            assert all(len(stack.twilio.to(p)) <= 2 for p in phones)
+            assert len(slow.requests) == 5
+    finally:
+        await slow.stop()
+
+
+def test_the_budget_counts_from_the_webhook_arrival() -> None:
+    from gateway.pipeline_steps import budget_left
+
+    waited = Message(received_at=datetime.now(UTC) - timedelta(seconds=5))
+    assert budget_left(2.5, waited) < 0  # queued past its budget: acknowledged at once
+    assert 2.4 < budget_left(2.5, Message(received_at=datetime.now(UTC))) <= 2.5
 
 
 async def test_status_callback_updates_the_stored_message(make_stack: Any) -> None:

@@ -1,0 +1,85 @@
+"""Small steps of the pipeline, kept apart so `gateway.pipeline` stays readable: Rasa's sender
+id, the agent's name in bot texts, the acknowledgement budget, the lead's answers to a feedback
+question or an appointment, and what the assistant learned so far (follow-up)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.infra.bot_client import BotReply
+from gateway.messages import utcnow
+from gateway.services import Services
+from gateway.store.models import Lead, Message
+
+
+def bot_sender(lead: Lead) -> str:
+    """Rasa's sender id for a lead: the id plus its creation time (milliseconds), so a
+    recreated database never continues another person's conversation held in Rasa's tracker
+    store (which outlives the database: it is in Redis)."""
+    created = lead.created_at
+    return f"{lead.id}-{int(created.timestamp() * 1000) if created else 0}"
+
+
+_SENTENCE_START = re.compile(r"(^|[.!?¡¿]\s*)\{agent_name\}")
+
+
+def fill_agent_name(text: str, name: str) -> str:
+    """Put the agent's name into a bot text; a neutral phrase that opens a sentence is
+    capitalised ("An agent from our team…")."""
+    text = _SENTENCE_START.sub(lambda m: m.group(1) + name[:1].upper() + name[1:], text)
+    return text.replace("{agent_name}", name)
+
+
+def budget_left(budget: float, msg: Message) -> float:
+    """Seconds left of the acknowledgement budget, counted from the webhook's arrival (real
+    time, not the business clock), not from whenever the bot call happens to start."""
+    arrived = msg.received_at
+    if arrived is None:
+        return budget
+    if arrived.tzinfo is None:
+        arrived = arrived.replace(tzinfo=UTC)
+    waited = (utcnow() - arrived).total_seconds()
+    return budget - max(0.0, waited)
+
+
+async def answers(s: Services, session: AsyncSession, lead: Lead, conv: Any, msg: Message
+              ) -> bool:
+    """A feedback score or an answer about an appointment; True when the message is done
+    here (a score; an appointment answer while the assistant has the lead). With an agent
+    owning the lead, the answer is recorded and the text still relayed to the agent."""
+    if s.feedback is not None and await s.feedback.on_lead_reply(session, lead, msg):
+        msg.bot_status = "skipped"
+        return True
+    answer = (await s.appointments.on_lead_reply(session, lead, msg)
+              if s.appointments is not None else None)
+    if answer is None or conv.status != "bot":
+        return False
+    msg.bot_status = "skipped"
+    await s.outbox.queue(
+        session, channel=msg.channel, address=msg.address,
+        text=s.templates.render(f"appt_lead_{answer}", lead.language,
+                                agent_name=s.templates.render("handoff_fallback_name",
+                                                              lead.language)),
+        author="system", lead_id=lead.id, conversation_id=conv.id, language=lead.language)
+    return True
+
+
+async def progress(s: Services, session: AsyncSession, lead: Lead, conv: Any, reply: BotReply,
+               *, handed_off: bool) -> None:
+    """Keep what the assistant learned so far, and (re)start or stop the follow-up."""
+    progress = reply.custom("progress")
+    if progress is not None and isinstance(progress.get("facts"), dict):
+        facts = {k: str(v)[:200] for k, v in progress["facts"].items() if v}
+        lead.qualification = {**(lead.qualification or {}), "in_progress": facts}
+    followup = s.followup
+    if followup is None:
+        return
+    if handed_off or conv.status != "bot":
+        await followup.stop(session, lead.id)
+    elif progress is not None and progress.get("pending"):
+        # A question is open: if the lead goes quiet, the silent sequence nudges.
+        await followup.restart(session, lead, conv)
