@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import metrics
 from gateway.channels.base import ShowsLanguage, ShowsTyping
 from gateway.compliance_flow import ComplianceFlow
-from gateway.domain.phones import to_e164
 from gateway.errors import BotUnavailable
 from gateway.infra.bot_client import BotReply
 from gateway.infra.queue import Event
@@ -32,6 +31,8 @@ from gateway.pipeline_steps import (
     answers,
     bot_sender,
     budget_left,
+    contact,
+    default_language,
     fill_agent_name,
     progress,
 )
@@ -120,7 +121,7 @@ class Pipeline:
                 )
                 return None
 
-            default = self._default_language(inbound)
+            default = default_language(self.s.settings, inbound)
             lead, created = await find_or_create_lead(session, inbound, default)
             conv = await current_conversation(session, lead)
             msg = self._message(inbound, author="lead", lead_id=lead.id, conversation_id=conv.id)
@@ -128,14 +129,15 @@ class Pipeline:
                 return None
 
             if inbound.action == "contact":
-                await self._contact(session, lead, inbound)
+                await contact(self.s, session, lead, inbound)
                 msg.bot_status = "skipped"
                 return None
             if inbound.action != "message":
                 msg.bot_status = "skipped"  # a button from someone who is not an agent
                 return None
 
-            if await self._compliance(session, lead, msg, inbound, created):
+            # Keywords, revocation in free text, flagged requests: answered there, no further.
+            if await ComplianceFlow(self.s).screen(session, lead, msg, inbound, created=created):
                 return None
             if lead.opted_out:
                 msg.bot_status = "skipped"
@@ -182,13 +184,6 @@ class Pipeline:
             **ids,
         )
 
-    def _default_language(self, inbound: Inbound) -> str:
-        numbers = self.s.settings.numbers
-        # Adapters hand over `to` already normalised (E.164 for phone channels).
-        if inbound.to and inbound.to in numbers:
-            return numbers[inbound.to]
-        return numbers.get(inbound.channel, self.s.settings.default_language)
-
     def _language(
         self,
         session: AsyncSession,
@@ -224,24 +219,6 @@ class Pipeline:
             set_language = adapter.set_language
             lang, address = lead.language, inbound.address
             after_commit(session, lambda: set_language(address, lang))
-
-    async def _compliance(
-        self, session: AsyncSession, lead: Lead, msg: Message, inbound: Inbound, created: bool
-    ) -> bool:
-        """Keywords, revocation in free text, flagged requests (`gateway.compliance_flow`);
-        True when the message was answered there and goes no further."""
-        return await ComplianceFlow(self.s).screen(session, lead, msg, inbound, created=created)
-
-    async def _contact(self, session: AsyncSession, lead: Lead, inbound: Inbound) -> None:
-        phone = to_e164(str(inbound.raw.get("phone") or "")) if inbound.raw.get("phone") else None
-        email = str(inbound.raw.get("email") or "").strip() or None
-        if email and "@" in email:
-            lead.email = email
-        audit(session, "lead.contact", lead_id=lead.id, phone=bool(phone), email=bool(email))
-        if phone:
-            # Only a claim until the visitor types the code texted to it (gateway.phone_claims):
-            # anyone can type anyone's number.
-            await PhoneClaims(self.s).claim(session, lead, phone, inbound)
 
     # -- bot ---------------------------------------------------------------------------------
 

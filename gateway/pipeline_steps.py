@@ -10,9 +10,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.config.settings import Settings
+from gateway.domain.phones import to_e164
 from gateway.infra.bot_client import BotReply
-from gateway.messages import utcnow
+from gateway.messages import Inbound, utcnow
+from gateway.phone_claims import PhoneClaims
 from gateway.services import Services
+from gateway.store.leads import audit
 from gateway.store.models import Lead, Message
 
 
@@ -83,3 +87,26 @@ async def progress(s: Services, session: AsyncSession, lead: Lead, conv: Any, re
     elif progress is not None and progress.get("pending"):
         # A question is open: if the lead goes quiet, the silent sequence nudges.
         await followup.restart(session, lead, conv)
+
+
+def default_language(settings: Settings, inbound: Inbound) -> str:
+    """A new lead's language before any evidence: the number it wrote to, else the channel's,
+    else the default (`numbers:` in config/pronto.yml)."""
+    numbers = settings.numbers
+    # Adapters hand over `to` already normalised (E.164 for phone channels).
+    if inbound.to and inbound.to in numbers:
+        return numbers[inbound.to]
+    return numbers.get(inbound.channel, settings.default_language)
+
+
+async def contact(s: Services, session: AsyncSession, lead: Lead, inbound: Inbound) -> None:
+    """The web chat contact card: an email is kept; a phone is only a claim until the visitor
+    types the code texted to it (`gateway.phone_claims`): anyone can type anyone's number."""
+    raw_phone = str(inbound.raw.get("phone") or "")
+    phone = to_e164(raw_phone) if raw_phone else None
+    email = str(inbound.raw.get("email") or "").strip() or None
+    if email and "@" in email:
+        lead.email = email
+    audit(session, "lead.contact", lead_id=lead.id, phone=bool(phone), email=bool(email))
+    if phone:
+        await PhoneClaims(s).claim(session, lead, phone, inbound)
