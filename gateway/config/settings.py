@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     smtp_port: int | None = Field(None, ge=0, le=65535, validation_alias="PRONTO_SMTP_PORT")
     """The embedded SMTP listener for forwarded lead emails; off unless both are set."""
 
+    sms_spanish_gsm7: bool = Field(False, validation_alias="PRONTO_SMS_SPANISH_GSM7")
+    """Send Spanish SMS in GSM-7: á, í, ó, ú lose their accents (ñ, é, ¿, ¡ stay), so one
+    accent no longer makes a text UCS-2 (70 characters a segment instead of 160). A trade-off:
+    cheaper and fewer parts, slightly less correct Spanish."""
     brokerage: str = "Pronto Realty"
     """The brokerage's name, used in templates."""
     dashboard_url: str = ""

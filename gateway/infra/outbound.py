@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import metrics
 from gateway.channels.base import Channel
 from gateway.domain.outbound_gate import GateInput, GateLead, GateRules, Kind, Refuse, decide
-from gateway.domain.segments import encode_info
+from gateway.domain.segments import encode_info, to_gsm7
 from gateway.errors import ChannelError, ProviderRejected, RateLimited
 from gateway.infra.send_failure import FailureListener, SendFailure
 from gateway.messages import SMS, WHATSAPP, Button, Outbound, utcnow
@@ -67,6 +67,7 @@ class Outbox:
         owner: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         rules: GateRules | None = None,
+        spanish_gsm7: bool = False,
     ) -> None:
         """Create the outbox.
 
@@ -83,6 +84,8 @@ class Outbox:
             clock: wall-clock time source for leases and the hourly cap (tests move it).
             rules: the outbound gate's rules (`max_per_lead_per_hour`); default: the gate's
                 defaults (config/compliance.yml is loaded by the app).
+            spanish_gsm7: send Spanish SMS in GSM-7 (á í ó ú → a i o u; ñ é ¿ ¡ kept), so a
+                text is not billed as UCS-2 with 70-character segments for one accent.
         """
         self.store = store
         self.channels = channels
@@ -93,6 +96,7 @@ class Outbox:
         self.owner = owner or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.clock = clock
         self.rules = rules or GateRules()
+        self.spanish_gsm7 = spanish_gsm7
         self.on_failure: FailureListener | None = None
         """Set by the app: what a failed send means beyond its row (see `failed`)."""
 
@@ -142,6 +146,8 @@ class Outbox:
             content_variables=dict(content_variables or {}) or None,
             created_at=now,  # the clock the hourly cap counts by
         )
+        if channel == SMS and language == "es" and self.spanish_gsm7:
+            text = msg.text = to_gsm7(text)  # opt-in trade-off: cheaper, accents dropped
         if channel in (SMS, WHATSAPP):
             # Stored with the message: what it costs (segments) and why (one "á" is UCS-2).
             info = encode_info(text)

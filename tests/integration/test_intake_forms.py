@@ -235,3 +235,16 @@ async def test_the_listing_agent_gets_the_lead_first(make_stack: Any) -> None:
             rule = await session.scalar(select(AuditEvent.data).where(
                 AuditEvent.type == "assignment.offered"))
         assert rule is not None and rule.get("rule") == "listing_agent"
+
+
+async def test_spanish_sms_can_be_sent_in_gsm7_by_choice(make_stack: Any) -> None:
+    async with make_stack(clock=clock, intake_token=KEY, rasa_url="http://127.0.0.1:9",
+                          rasa_timeout_seconds=1.0, sms_spanish_gsm7=True) as stack:
+        await post(stack, form(external_id="gsm-es", phone="+13055550161", email=None,
+                               language="es", name="María Núñez"))
+        sent = await stack.twilio.wait_for("+13055550161")
+        assert sent[0].body.startswith("Hola Maria, soy el asistente")  # í dropped, ñ kept
+        async with stack.services.store.maker() as session:
+            row = (await session.scalars(select(Message).where(Message.direction == "out"))
+                   ).one()
+        assert (row.encoding, row.segments) == ("GSM-7", 1) and row.text == sent[0].body
