@@ -18,7 +18,7 @@ from gateway.dashboard.auth import guard
 from gateway.governance import NOT_REACHABLE, Governance, LeadNotFound
 from gateway.keys import SERVICES
 
-_ID_MAX = 2**63 - 1
+_ID_MAX = 2**31 - 1  # int4 on PostgreSQL: a larger id is no id (400, not a 500)
 
 
 def add_governance_routes(app: web.Application) -> None:

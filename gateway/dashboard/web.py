@@ -23,7 +23,7 @@ NAV = (("overview", "/admin/"), ("standard", "/admin/standard"), ("inbox", "/adm
        ("followup", "/admin/followup"), ("delivery", "/admin/delivery"), ("crm", "/admin/crm"),
        ("exports", "/admin/exports"))
 _ID = re.compile(r"\d{1,19}", re.ASCII)
-_ID_MAX = 2**63 - 1  # the largest id SQL integer columns hold
+_ID_MAX = 2**31 - 1  # the largest id the SQL integer columns hold (int4 on PostgreSQL)
 
 
 def setup_templates(app: web.Application) -> None:

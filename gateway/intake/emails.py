@@ -52,6 +52,8 @@ class LeadEmails:
         """
         if await self._is_reply(raw, via):
             return None
+        # PostgreSQL text cannot hold NUL bytes; no email needs them.
+        raw = raw.replace(b"\x00", b"")
         parsed = parse_lead_email(raw)
         if isinstance(parsed, UnparsedEmail):
             await self._keep_unparsed(parsed, raw, via)

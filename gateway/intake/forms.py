@@ -45,6 +45,13 @@ def email_ok(value: str) -> bool:
     return bool(_EMAIL.match(value)) and len(value) <= 320
 
 
+def no_nul(v: str | None) -> str | None:
+    """Refuse NUL: PostgreSQL text cannot hold it, and no form field has a reason to carry it."""
+    if v is not None and "\x00" in v:
+        raise ValueError("contains a NUL character")
+    return v
+
+
 class Listing(BaseModel):
     """The property the lead asked about."""
 
@@ -53,6 +60,7 @@ class Listing(BaseModel):
     mls_id: str | None = Field(None, max_length=64)
     url: str | None = Field(None, max_length=2000)
     price: int | None = Field(None, ge=0, le=10**10)
+    _no_nul = field_validator("address", "mls_id", "url")(classmethod(lambda cls, v: no_nul(v)))
 
 
 class Consent(BaseModel):
@@ -60,6 +68,7 @@ class Consent(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     text: str = Field(min_length=1, max_length=4000)
+    _no_nul = field_validator("text")(classmethod(lambda cls, v: no_nul(v)))
     given_at: datetime | None = None
 
 
@@ -78,6 +87,9 @@ class LeadPost(BaseModel):
     page_url: str | None = Field(None, max_length=2000)
     campaign: str | None = Field(None, max_length=128)
     consent: Consent | None = None
+
+    _no_nul = field_validator("source", "external_id", "name", "phone", "email", "message",
+                              "page_url", "campaign")(classmethod(lambda cls, v: no_nul(v)))
 
     @field_validator("language")
     @classmethod
