@@ -51,6 +51,7 @@ bench: setup $(MODEL)
 	@$(VENV)/bin/python bench/pipeline.py
 	@$(VENV)/bin/python bench/timers.py
 	@$(VENV)/bin/python bench/intake.py --leads 200 --rate 5 --start-rasa
+	@$(VENV)/bin/python bench/faults.py
 	@$(VENV)/bin/python bench/rasa_rest.py --senders 16 --seconds 20
 
 lint: setup

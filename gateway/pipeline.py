@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -334,11 +335,17 @@ class Pipeline:
     async def _apply(self, lead_id: int, message_id: int, reply: BotReply) -> None:
         """Record the bot's answer, start a handoff if asked, and queue the texts."""
         async with self.s.store.transaction() as session:
+            # One conditional UPDATE claims the answer: after a partition handover the old and
+            # new holder may both get here, and only one may queue the reply.
+            won = await session.execute(
+                update(Message).where(Message.id == message_id, Message.bot_status == "pending")
+                .values(bot_status="done").execution_options(synchronize_session=False))
+            if won.rowcount != 1:  # type: ignore[attr-defined]
+                return
             lead = await session.get(Lead, lead_id)
             msg = await session.get(Message, message_id)
-            if lead is None or msg is None or msg.bot_status != "pending":
+            if lead is None or msg is None:
                 return
-            msg.bot_status = "done"
             await self.s.redis.delete(f"pronto:bot-retries:{lead_id}")
             # Both mark the message for the dashboard's "not understood" view: a low-confidence
             # intent, or an answer the bot could not use (a re-ask, or given up on).

@@ -22,6 +22,10 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
 from gateway import metrics
 from gateway.handoff.closing import close_idle
 from gateway.infra.outbound import Outbox
@@ -29,6 +33,9 @@ from gateway.infra.queue import Event, InboundQueue
 from gateway.infra.timers import Timers
 
 log = logging.getLogger(__name__)
+TRANSIENT = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError,
+             ConnectionError, TimeoutError)
+"""Errors of the infrastructure, not of the event: retried until it is back."""
 Handler = Callable[[Event], Awaitable[None]]
 
 _RENEW = """
@@ -203,10 +210,30 @@ class Worker:
         task.add_done_callback(self._inflight.discard)
 
     async def _process(self, event: Event) -> None:
-        for attempt in range(1, self.max_attempts + 1):
+        attempt = 1
+        outage_wait = 0.5
+        while attempt <= self.max_attempts:
             try:
-                await self.handler(event)
+                try:
+                    await self.handler(event)
+                except DBAPIError as exc:
+                    # A connection lost mid-statement is the database's, not the event's.
+                    if exc.connection_invalidated:
+                        raise ConnectionError("sql connection lost") from exc
+                    raise
                 break
+            except TRANSIENT:
+                # SQL or Redis is away (restart, failover, network): not this event's fault.
+                # Wait it out with backoff, without using up an attempt, so an outage parks
+                # nothing in the dead stream; a stop leaves the entry unacknowledged for the
+                # next holder of the partition.
+                log.warning("event %s waits for SQL/Redis to come back (%.1f s)",
+                            event.entry_id, outage_wait)
+                if self._stop.is_set():
+                    return
+                await asyncio.sleep(outage_wait)
+                outage_wait = min(outage_wait * 2, 30.0)
+                continue
             except Exception:
                 log.exception(
                     "event %s (%s) failed, attempt %d", event.entry_id, event.type, attempt
@@ -220,6 +247,7 @@ class Worker:
                     )
                 else:
                     await asyncio.sleep(0.5 * attempt)
+                attempt += 1
         await self.queue.ack(event)
 
     # -- timers ------------------------------------------------------------------------------
