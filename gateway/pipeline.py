@@ -1,10 +1,7 @@
-"""The worker pipeline for one queued event.
-
-Inbound: dedupe → agent or lead → store → compliance (keywords, revocation in free text) →
-language → human or bot.
-The bot step is bounded by the acknowledgement budget: if Rasa is slower or down, the lead gets
-the instant acknowledgement in its language at once and the message stays `pending` until
-Rasa answers (a durable `bot_retry` timer drains it, in order).
+"""The worker pipeline for one queued event: dedupe → agent or lead → store → compliance →
+language → human or bot. The bot step is bounded by the acknowledgement budget (from arrival):
+when Rasa is slow, saturated or down the lead is acknowledged at once in its language, and the
+message stays `pending` until Rasa answers (a durable `bot_retry` timer drains it, in order).
 """
 
 from __future__ import annotations
