@@ -58,8 +58,7 @@ class Pipeline:
     def __init__(self, services: Services) -> None:
         self.s = services
         services.timers.register(BOT_RETRY, self._on_bot_retry_timer)
-        # At most this many turns at Rasa from this process; more would only queue inside
-        # Rasa and slow every turn down (its throughput is bounded by its cores).
+        # At most this many turns at Rasa from this process: more only queue inside Rasa.
         self._rasa_cap = services.settings.rasa_concurrency
         self._rasa_slots = asyncio.Semaphore(self._rasa_cap)
         self._rasa_busy = 0
