@@ -26,6 +26,12 @@ async def scrape(stack: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
             for family in text_string_to_metric_families(text) for s in family.samples}
 
 
+async def _relayed(stack: Any, text: str) -> None:
+    async def arrived() -> bool:
+        return any(text in s.body for s in stack.twilio.to(PHONE))
+    await wait_until(arrived, what=f"the relay of {text!r}")
+
+
 def value(m: dict[Any, float], name: str, **labels: str) -> float:
     return m.get((name, tuple(sorted(labels.items()))), 0.0)
 
@@ -36,10 +42,17 @@ async def test_metrics_after_a_handoff_an_escalation_and_an_opt_out(make_stack: 
         before = await scrape(stack)
         agent, _code = await handed_to_agent(stack)
         await stack.sms("Hi, I can help you today", phone=agent)  # relayed: first human reply
-        await stack.twilio.wait_for(PHONE, 4)
+        await _relayed(stack, "Hi, I can help you today")
+        first = "pronto_human_first_reply_seconds_count"
+
+        # The histogram is observed once the relay's transaction has committed, which may be
+        # a moment after the text reached the fake Twilio: wait for it, then take the reading.
+        async def observed() -> bool:
+            return value(await scrape(stack), first) > value(before, first)
+        await wait_until(observed, what="the first human reply observed")
         mid = await scrape(stack)
         await stack.sms("Another thing", phone=agent)  # a second relay is not a first reply
-        await stack.twilio.wait_for(PHONE, 5)
+        await _relayed(stack, "Another thing")
 
         # Another lead asks for a person and nobody accepts: the ladder re-alerts.
         await stack.sms("Hi", phone=OTHER)
