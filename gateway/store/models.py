@@ -152,6 +152,9 @@ class Message(Base):
     """An approved template sent instead of the text (WhatsApp outside its 24-hour window);
     kept with its variables so a resend by the sweeper is the same template, never free text."""
     content_variables: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    send_started_at: Mapped[datetime | None]
+    """When a send to the provider began and its outcome was not yet recorded: a sweeper that
+    finds it set asks the provider whether the message went out before sending it again."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
