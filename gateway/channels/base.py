@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from aiohttp import web
@@ -63,6 +64,16 @@ class Channel(Protocol):
 
     async def close(self) -> None:
         """Close clients."""
+        ...
+
+
+@runtime_checkable
+class Reconciles(Protocol):
+    """An adapter whose provider can tell whether a message was already sent."""
+
+    async def find_sent(self, message: Outbound, since: datetime) -> SendResult | None:
+        """The provider's record of `message` sent since `since` (to the same address, same
+        text), or None; asked before a resend of a message whose sender died mid-send."""
         ...
 
 

@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -32,6 +33,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 OPTED_OUT = {"21610"}  # recipient replied STOP at the carrier
 PERMANENT = {"21211", "21612", "21614", "21408", "63016", "63003", "21606"}
 MAX_MEDIA = 10  # Twilio attaches at most 10 media to one message
+LOOKUP_LIMIT = 20  # the recipient's newest messages read when reconciling a send
 STATUSES = frozenset({
     "accepted", "scheduled", "queued", "sending", "sent", "delivered", "undelivered", "failed",
     "read", "receiving", "received", "canceled", "partially_delivered",
@@ -215,6 +217,30 @@ class TwilioChannel:
                 raise _classify(exc) from exc
             results.append(SendResult(str(msg.sid), str(msg.status or "queued")))
         return results
+
+    async def find_sent(self, message: Outbound, since: datetime) -> SendResult | None:
+        """Twilio's record of `message` if an earlier send reached it: the newest messages to
+        the same recipient from our number, created since `since` (a minute of clock skew
+        allowed), whose body is the message's first part. A template (ContentSid) has no body
+        to compare, so it is never found and is resent. Dry-run sends are never found."""
+        if self.client is None or message.content_sid:
+            return None
+        to = message.address if message.channel == SMS else f"whatsapp:{message.address}"
+        first = split_text(message.text)[0] if message.text.strip() else ""
+        try:
+            records = await self.client.messages.list_async(
+                to=to, from_=self._from(message.channel), limit=LOOKUP_LIMIT
+            )
+        except TwilioRestException as exc:
+            raise _classify(exc) from exc
+        after = since - timedelta(minutes=1)
+        for rec in records:
+            created = rec.date_created
+            if created is not None and created.tzinfo is None:
+                created = created.replace(tzinfo=UTC)
+            if (rec.body or "") == first and (created is None or created >= after):
+                return SendResult(str(rec.sid), str(rec.status or "queued"))
+        return None
 
 
 def _num_media(params: dict[str, str]) -> int:

@@ -1,11 +1,19 @@
 """Outbound: every message out is stored first, sent after its transaction commits through its
 channel adapter, and updated with the provider's id and status.
 
-A queued message always has an owner: the row is born claimed by the process that queued it
-(`claimed_by`, `claimed_until`), which sends it from an after-commit hook. If that process dies
-between commit and send, the lease lapses and any live process's sweeper (`Outbox.sweep`, run
-by the worker loop) claims the row with one conditional UPDATE and sends it, so a message left
-behind is sent, and sent once even when several sweepers race.
+A queued message always has an owner: the row is born claimed by the send that queued it
+(`claimed_by` holds a token unique to that one claim, `claimed_until` its lease), which sends
+it from an after-commit hook. If that process dies between commit and send, the lease lapses
+and any live process's sweeper (`Outbox.sweep`, run by the worker loop) claims the row with one
+conditional UPDATE under a new token and sends it, so a message left behind is sent, and sent
+once even when several sweepers race. The token is per claim, not per process: a process whose
+own after-commit send lags past its lease and whose own sweeper took the row over must not send
+it from both paths.
+
+A process may also die after the provider accepted a message and before the send was recorded.
+Before resending, the sweeper asks a channel that can tell (`Reconciles`: Twilio's message list)
+whether the message already went out, and records it as sent if so; a channel that cannot
+tell is resent (at least once).
 
 Provider errors are handled by meaning: opted out → mark the lead and never retry; rate limits
 and transient failures → back off and retry; anything else → recorded as failed.
@@ -20,6 +28,7 @@ row is stored "refused" (never sent, never swept), audited `message.rate_capped`
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -33,7 +42,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
-from gateway.channels.base import Channel
+from gateway.channels.base import Channel, Reconciles
 from gateway.domain.outbound_gate import GateInput, GateLead, GateRules, Kind, Refuse, decide
 from gateway.domain.segments import encode_info, to_gsm7
 from gateway.errors import ChannelError, ProviderRejected, RateLimited
@@ -50,6 +59,8 @@ SKIPPED = "skipped"
 REFUSED = "refused"
 """Status of a message the gate refused: stored for the record, never sent."""
 _HOUR = timedelta(hours=1)
+_CLAIMS = itertools.count(1)
+"""Claim numbers, unique in the process (the owner name makes them unique across processes)."""
 
 
 class Outbox:
@@ -126,6 +137,7 @@ class Outbox:
         """
         now = self.clock()
         until = now + self.lease
+        claim = self._claim()
         capped = lead_id is not None and await self._over_cap(session, lead_id, now)
         msg = Message(
             direction="out",
@@ -139,7 +151,7 @@ class Outbox:
             language=language,
             status=REFUSED if capped else "queued",
             error_code="rate_cap" if capped else None,
-            claimed_by=None if capped else self.owner,
+            claimed_by=None if capped else claim,
             claimed_until=None if capped else until,
             buttons=[[b.label, b.data] for b in buttons] or None,
             content_sid=content_sid or None,
@@ -169,10 +181,14 @@ class Outbox:
         )
 
         async def send() -> None:
-            await self.deliver(out, lead_id=lead_id, lease_until=until)
+            await self.deliver(out, lead_id=lead_id, lease_until=until, claim=claim)
 
         after_commit(session, send)
         return msg
+
+    def _claim(self) -> str:
+        """A token for one claim on rows: this process's name and a counter (64 characters)."""
+        return f"{self.owner[:48]}#{next(_CLAIMS)}"
 
     async def _over_cap(self, session: AsyncSession, lead_id: int, now: datetime) -> bool:
         """Whether the gate refuses one more message to the lead: its messages of the last hour
@@ -216,16 +232,18 @@ class Outbox:
             )
 
     async def deliver(
-        self, out: Outbound, *, lead_id: int | None, lease_until: datetime | None = None
+        self, out: Outbound, *, lead_id: int | None, lease_until: datetime | None = None,
+        claim: str | None = None,
     ) -> str:
         """Send a stored message now, with retries; returns the final status.
 
         Args:
             out: the message (with its `message_id`).
             lead_id: the lead it belongs to, for opt-out marking and logs.
-            lease_until: when this process's claim on the row lapses; the claim is renewed
-                before a retry once it is close, and the send gives up ("skipped") if
-                another process took the row over meanwhile.
+            lease_until: when the claim on the row lapses; the claim is renewed before a
+                try once it is close, and the send gives up ("skipped") if another claim
+                (another process's sweeper, or this one's) took the row over meanwhile.
+            claim: the token the row was claimed under (`claimed_by`).
         """
         adapter = self.channels.get(out.channel)
         status, provider_id, error = "failed", None, None
@@ -236,7 +254,7 @@ class Outbox:
         else:
             for attempt in range(1, self.max_attempts + 1):
                 if lease_until is not None and out.message_id is not None:
-                    renewed = await self._keep_lease(out.message_id, lease_until)
+                    renewed = await self._keep_lease(out.message_id, lease_until, claim)
                     if renewed is None:
                         log.warning("message %s was taken over by another sender", out.message_id)
                         return SKIPPED
@@ -299,9 +317,11 @@ class Outbox:
         elif failure.opted_out and failure.lead_id is not None:
             await mark_opted_out(session, failure.lead_id, reason=f"provider:{failure.code}")
 
-    async def _keep_lease(self, message_id: int, until: datetime) -> datetime | None:
+    async def _keep_lease(
+        self, message_id: int, until: datetime, claim: str | None
+    ) -> datetime | None:
         """The lease still held on a queued row: `until`, or renewed once it is close to
-        lapsing (one UPDATE, only then); None when another process holds the row now."""
+        lapsing (one UPDATE, only then); None when another claim holds the row now."""
         now = self.clock()
         if now < until - self.lease / 4:
             return until
@@ -312,7 +332,7 @@ class Outbox:
                 .where(
                     Message.id == message_id,
                     Message.status == "queued",
-                    Message.claimed_by == self.owner,
+                    Message.claimed_by == (claim or self.owner),
                 )
                 .values(claimed_until=renewed)
             )
@@ -342,6 +362,7 @@ class Outbox:
         """
         now = self.clock()
         until = now + self.lease
+        claim = self._claim()
         async with self.store.maker() as session:
             ids = list(
                 (
@@ -359,18 +380,18 @@ class Outbox:
             res = await session.execute(
                 update(Message)
                 .where(Message.id.in_(ids), self._unowned(now))
-                .values(claimed_by=self.owner, claimed_until=until)
+                .values(claimed_by=claim, claimed_until=until, send_started_at=now)
                 .returning(Message)
                 .execution_options(synchronize_session=False)
             )
             claimed = sorted(res.scalars(), key=lambda m: m.id)
             leads = await _leads(session, {m.lead_id for m in claimed if m.lead_id})
         for msg in claimed:
-            await self._resend(msg, leads.get(msg.lead_id or 0), now, until)
+            await self._resend(msg, leads.get(msg.lead_id or 0), now, until, claim)
         return len(claimed)
 
     async def _resend(
-        self, msg: Message, lead: Lead | None, now: datetime, until: datetime
+        self, msg: Message, lead: Lead | None, now: datetime, until: datetime, claim: str
     ) -> None:
         # SQLite hands back naive datetimes for timezone columns; they are UTC.
         created = msg.created_at if msg.created_at.tzinfo else msg.created_at.replace(tzinfo=UTC)
@@ -386,8 +407,34 @@ class Outbox:
             log.warning("queued message %s (lead %s) dropped: %s", msg.id, msg.lead_id, reason)
             await self._record(out, msg.lead_id, "failed", None, reason, opted_out=False)
             return
+        if await self._already_sent(out, msg.lead_id, created):
+            return
         log.info("outbox sweeper sending message %s (lead %s)", msg.id, msg.lead_id)
-        await self.deliver(out, lead_id=msg.lead_id, lease_until=until)
+        await self.deliver(out, lead_id=msg.lead_id, lease_until=until, claim=claim)
+
+    async def _already_sent(self, out: Outbound, lead_id: int | None, since: datetime) -> bool:
+        """Whether the provider has the message already (its sender died after the send and
+        before the record): then it is recorded as sent, not sent again. A failed lookup
+        leaves the row to a later sweep (its lease lapses at once) rather than risk a
+        duplicate."""
+        adapter = self.channels.get(out.channel)
+        if not isinstance(adapter, Reconciles):
+            return False
+        try:
+            found = await adapter.find_sent(out, since)
+        except (TimeoutError, ChannelError, OSError) as exc:
+            log.warning("could not ask the provider about message %s (%s): retried later",
+                        out.message_id, type(exc).__name__)
+            async with self.store.transaction() as session:
+                await session.execute(update(Message).where(Message.id == out.message_id)
+                                      .values(claimed_until=self.clock()))
+            return True
+        if found is None:
+            return False
+        log.info("message %s (lead %s) had reached the provider before its sender died: "
+                 "recorded, not resent", out.message_id, lead_id)
+        await self._record(out, lead_id, found.status, found.provider_id, None, opted_out=False)
+        return True
 
 
 async def _leads(session: AsyncSession, ids: set[int]) -> dict[int, Lead]:

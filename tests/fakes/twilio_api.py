@@ -2,6 +2,8 @@
 
 It records every send (form fields as Twilio receives them), answers 201 with the JSON the
 client expects, and can be told to fail the next sends with a given status and Twilio code.
+It lists what was sent (`GET Messages.json?To=&From=`, newest first), as Twilio does, so a
+sender that died mid-send can ask whether its message went out.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import asyncio
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 from aiohttp import web
@@ -27,6 +31,7 @@ class Sent:
     form: dict[str, str]
     auth: str | None
     at: float = field(default_factory=time.perf_counter)
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -73,9 +78,29 @@ class FakeTwilio:
             status=201,
         )
 
+    async def _list(self, request: web.Request) -> web.Response:
+        """Twilio's message list: filtered by To and From, newest first, one page."""
+        to, from_ = request.query.get("To"), request.query.get("From")
+        size = min(int(request.query.get("PageSize", "50")), 1000)
+        rows = [s for s in reversed(self.sent)
+                if (to is None or s.to == to) and (from_ is None or s.from_ == from_)][:size]
+        uri = request.path_qs
+        return web.json_response({
+            "messages": [{
+                "sid": s.sid, "account_sid": s.account, "to": s.to, "from": s.from_,
+                "body": s.body, "status": "sent", "direction": "outbound-api",
+                "date_created": format_datetime(s.created, usegmt=True), "date_sent": None,
+                "date_updated": None, "num_segments": "1", "api_version": "2010-04-01",
+                "error_code": None, "error_message": None, "price": None, "uri": "",
+            } for s in rows],
+            "first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None,
+            "page": 0, "page_size": size, "uri": uri, "start": 0, "end": len(rows),
+        })
+
     async def start(self) -> FakeTwilio:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", self._messages)
+        app.router.add_get("/2010-04-01/Accounts/{account}/Messages.json", self._list)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from gateway.infra.outbound import Outbox
 from gateway.keys import PIPELINE
-from gateway.messages import Button, utcnow
+from gateway.messages import Button, Outbound, utcnow
 from gateway.store.models import Lead, Message
 from gateway.worker import Worker
 from tests.integration.handoff_harness import harness
@@ -141,3 +141,55 @@ async def test_a_swept_telegram_alert_keeps_its_buttons(tmp_path: Path) -> None:
         assert await Outbox(h.store, outbox.channels, clock=later(121)).sweep() == 1
         [sent] = h.telegram.sent
         assert sent.text == "New lead 4821" and sent.buttons == buttons
+
+
+async def test_a_send_lagging_past_its_lease_is_not_sent_again_by_its_own_sweeper(
+    make_stack: Any,
+) -> None:
+    """One process, two paths: its after-commit send lags past the lease (a backlog), its own
+    sweeper takes the row over meanwhile. The claim is per send, not per process, so the
+    lagging send sees the row taken and skips it: one text, not two."""
+    async with make_stack() as stack:
+        s = stack.services
+        [mid] = await crash_after_commit(s, ["sent once though two paths hold it"])
+        async with s.store.maker() as session:
+            row = await session.get(Message, mid)
+            assert row is not None and row.claimed_by and row.claimed_until
+            first_claim, first_until = row.claimed_by, row.claimed_until
+        stack.twilio.delay = 0.5  # the sweeper's send is in flight while the lagging one wakes
+        same = Outbox(s.store, s.outbox.channels, clock=later(121), owner=s.outbox.owner)
+        sweeping = asyncio.create_task(same.sweep())
+        for _ in range(100):
+            async with s.store.maker() as session:
+                row = await session.get(Message, mid)
+                if row is not None and row.claimed_by != first_claim:
+                    break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the sweeper did not claim the row")
+        until = first_until if first_until.tzinfo else first_until.replace(tzinfo=UTC)
+        out = Outbound(channel="sms", address=PHONE, text="sent once though two paths hold it",
+                       message_id=mid)
+        lagging = await same.deliver(out, lead_id=None, lease_until=until, claim=first_claim)
+        assert await sweeping == 1
+        assert lagging == "skipped"
+        await asyncio.sleep(0.6)
+        assert [m.body for m in stack.twilio.to(PHONE)] == ["sent once though two paths hold it"]
+
+
+async def test_a_send_that_reached_twilio_before_its_process_died_is_not_resent(
+    make_stack: Any,
+) -> None:
+    """Died after Twilio accepted the message and before the send was recorded: the sweeper
+    asks Twilio's message list, finds it, and records it as sent instead of sending again."""
+    async with make_stack() as stack:
+        s = stack.services
+        text = "reached Twilio, then the process died"
+        [mid, other] = await crash_after_commit(s, [text, "never reached Twilio"])
+        [result] = await s.channels["sms"].send(
+            Outbound(channel="sms", address=PHONE, text=text, message_id=mid))
+        assert await Outbox(s.store, s.outbox.channels, clock=later(121)).sweep() == 2
+        bodies = [m.body for m in stack.twilio.to(PHONE)]
+        assert bodies == [text, "never reached Twilio"]  # the first once, the second sent now
+        assert [pid for _, pid in await statuses(s, [mid])] == [result.provider_id]
+        assert all(pid for _, pid in await statuses(s, [mid, other]))
