@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
@@ -157,6 +158,7 @@ def create_app(
                     services.queue, services.timers, pipeline.handle,
                     lease_seconds=settings.lease_seconds, outbox=services.outbox,
                     idle_close_after=handoff_config.policy.close.idle_after,
+                    stall_after=timedelta(seconds=settings.stall_after_seconds),
                 )
                 app[WORKER] = worker
                 task = asyncio.create_task(worker.run(), name="worker")

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import timedelta
 from typing import TextIO
 
 from gateway.errors import ConfigError
@@ -160,7 +161,8 @@ async def worker(settings: object, *, burst: bool) -> int:
             start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
         w = Worker(services.queue, services.timers, app[PIPELINE].handle,
                    lease_seconds=settings.lease_seconds, outbox=services.outbox,
-                   idle_close_after=load_handoff_config(settings).policy.close.idle_after)
+                   idle_close_after=load_handoff_config(settings).policy.close.idle_after,
+                   stall_after=timedelta(seconds=settings.stall_after_seconds))
         if burst:
             handled = await w.run_burst()
             print(f"processed {handled} event(s)")

@@ -8,7 +8,8 @@ next holder of its partitions (at-least-once; the pipeline dedupes).
 
 Next to the timers, the periodic loop owns what no single request does: the outbox sweeper
 sends queued messages a dead process left behind (`Outbox.sweep`), and conversations nobody
-touched for the configured inactivity are closed (`gateway.handoff.closing.close_idle`).
+touched for the configured inactivity are closed (`gateway.handoff.closing.close_idle`), and
+messages left waiting for the bot with no next step are resumed (`gateway.bot_stalls`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from gateway import metrics
+from gateway.bot_stalls import resume_stalled
 from gateway.handoff.closing import close_idle
 from gateway.infra.outbound import Outbox
 from gateway.infra.queue import Event, InboundQueue
@@ -70,6 +72,8 @@ class Worker:
         sweep_interval: float = 5.0,
         idle_close_after: timedelta | None = None,
         close_interval: float = 300.0,
+        stall_after: timedelta | None = None,
+        stall_interval: float = 30.0,
     ) -> None:
         """Create a worker.
 
@@ -86,6 +90,9 @@ class Worker:
             sweep_interval: seconds between outbox sweeps.
             idle_close_after: close conversations untouched this long (None: never).
             close_interval: seconds between inactivity checks.
+            stall_after: resume messages pending for the bot this long with no retry timer
+                (None: no stall sweep).
+            stall_interval: seconds between stall sweeps.
         """
         self.queue = queue
         self.redis = queue.redis
@@ -102,7 +109,8 @@ class Worker:
         self._inflight: set[asyncio.Task[None]] = set()
         self.outbox = outbox
         self.idle_close_after = idle_close_after
-        self._every = {"sweep": sweep_interval, "close": close_interval}
+        self.stall_after = stall_after
+        self._every = {"sweep": sweep_interval, "close": close_interval, "stalls": stall_interval}
         self._last: dict[str, float] = {}
 
     def _lease_key(self, p: int) -> str:
@@ -274,6 +282,9 @@ class Worker:
                 self.timers.store, self.timers, idle=self.idle_close_after,
                 now=self.timers.clock(),
             ))
+        if self.stall_after is not None and self._due("stalls", force):
+            done += await self._job("stall sweep", resume_stalled(
+                self.timers, older_than=self.stall_after, now=self.timers.clock()))
         return done
 
     def _due(self, job: str, force: bool) -> bool:

@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     acknowledged at once and their turn waits for a slot."""
     rasa_retry_seconds: float = Field(5.0, validation_alias="PRONTO_RASA_RETRY")
     lease_seconds: float = Field(15.0, validation_alias="PRONTO_LEASE_SECONDS")
+    stall_after_seconds: float = Field(
+        300.0, ge=60.0, validation_alias="PRONTO_STALL_AFTER_SECONDS"
+    )
+    """A message pending for the bot this long with no retry timer is resumed by the workers'
+    stall sweep (`gateway.bot_stalls`); longer than any Rasa turn plus its queueing."""
     dedupe_ttl_seconds: int = 7 * 24 * 3600
     nlu_fallback_threshold: float = 0.5
 

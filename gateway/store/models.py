@@ -120,6 +120,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "provider_id", name="uq_message_channel_provider"),
         Index("ix_messages_lead_created", "lead_id", "id"),
+        # The stall sweep reads the few messages still waiting for the bot.
+        Index("ix_messages_bot_status", "bot_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,8 +155,8 @@ class Message(Base):
     kept with its variables so a resend by the sweeper is the same template, never free text."""
     content_variables: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     send_started_at: Mapped[datetime | None]
-    """When a send to the provider began and its outcome was not yet recorded: a sweeper that
-    finds it set asks the provider whether the message went out before sending it again."""
+    """When an outbox sweeper took the send over from a process that had left it (None: sent
+    by the process that queued it); the sweeper asks the provider first whether it went out."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

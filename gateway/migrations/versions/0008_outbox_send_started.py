@@ -1,4 +1,4 @@
-"""messages: when a send to the provider was started (an outcome unknown after a crash)
+"""messages: when a sweeper took a send over; an index on bot_status for the stall sweep
 
 Revision ID: 0008
 Revises: 0007
@@ -21,8 +21,10 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column('send_started_at', sa.DateTime(timezone=True), nullable=True)
         )
+        batch_op.create_index('ix_messages_bot_status', ['bot_status'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_messages_bot_status')
         batch_op.drop_column('send_started_at')
