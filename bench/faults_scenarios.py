@@ -95,7 +95,7 @@ async def worker_kill(smoke: bool, pg: bool) -> Result:
             await k
         run_s = time.perf_counter() - t0
         # A send a killed worker had committed but not made goes out after the outbox lease
-        # (120 s): settle waits for it, and for any duplicate it might cause.
+        # (20 s here): settle waits for it, and for any duplicate it might cause.
         settle = await ledger.settle(st.database_url, st.redis.url, timeout=200)
         result.figures.update({"messages": n, "db": st.db_kind, "workers_live": 2,
                                "kill_every_s": every, "kills": kills,

@@ -224,6 +224,9 @@ class Pronto:
             "PRONTO_SESSION_SECRET": "bench-session", "PRONTO_PORT": str(self.port),
             "PRONTO_HOST": "127.0.0.1", "PRONTO_PUBLIC_URL": self.public_url,
             "PRONTO_RUN_WORKERS": "false", "PRONTO_LEASE_SECONDS": str(self.lease_seconds),
+            # Sends a killed worker left, and messages it left waiting for the bot, are taken
+            # over after these (defaults 120 s and 300 s): short, so a run settles in minutes.
+            "PRONTO_OUTBOX_LEASE_SECONDS": "20", "PRONTO_STALL_AFTER_SECONDS": "60",
             "PYTHONUNBUFFERED": "1", **self.extra_env, **extra,
         }
 

@@ -211,7 +211,8 @@ class _services:
         detector = self.language or LanguageDetector(s.languages, s.default_language)
         # The per-lead hourly cap of config/compliance.yml holds for every sender.
         gate = load_compliance_config(compliance_path(s)).gate
-        outbox = Outbox(store, {}, rules=gate, spanish_gsm7=s.sms_spanish_gsm7)
+        outbox = Outbox(store, {}, rules=gate, spanish_gsm7=s.sms_spanish_gsm7,
+                        lease_seconds=s.outbox_lease_seconds)
         services = Services(
             settings=s, store=store, redis=redis, queue=queue, timers=timers, outbox=outbox,
             channels={}, bot=BotClient(s.rasa_url, self.http), language=detector,

@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     acknowledged at once and their turn waits for a slot."""
     rasa_retry_seconds: float = Field(5.0, validation_alias="PRONTO_RASA_RETRY")
     lease_seconds: float = Field(15.0, validation_alias="PRONTO_LEASE_SECONDS")
+    outbox_lease_seconds: float = Field(
+        120.0, ge=5.0, validation_alias="PRONTO_OUTBOX_LEASE_SECONDS"
+    )
+    """How long the process that queued a message holds it before any sweeper may send it
+    (renewed while its send retries); a message a dead process left waits this long."""
     stall_after_seconds: float = Field(
         300.0, ge=60.0, validation_alias="PRONTO_STALL_AFTER_SECONDS"
     )
