@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 STOP_WORDS = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
               "OPT OUT", "ALTO", "PARAR", "CANCELAR", "BAJA", "NO MÁS"]
-START_WORDS = ["START", "UNSTOP", "COMENZAR", "REANUDAR", "INICIAR"]
+START_WORDS = ["START", "UNSTOP", "SUBSCRIBE", "OPTIN", "COMENZAR", "REANUDAR", "INICIAR", "INICIO",
+               "SUSCRIBIR", "SUSCRÍBIRME", "¡Suscribirme!"]
 HELP_WORDS = ["HELP", "AYUDA"]
 
 
