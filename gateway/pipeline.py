@@ -23,6 +23,7 @@ from gateway.errors import BotUnavailable
 from gateway.infra.bot_client import BotReply
 from gateway.infra.queue import Event
 from gateway.infra.timers import has_pending
+from gateway.media_intake import fetch_media, pending_media
 from gateway.messages import Inbound
 from gateway.phone_claims import PhoneClaims
 from gateway.pipeline_steps import (
@@ -94,6 +95,7 @@ class Pipeline:
         lead_id = await self._record(inbound)
         if lead_id is not None:
             await self.drain(lead_id, received_at=inbound)
+        await fetch_media(self.s, inbound)  # after the bot's turn, best effort (media_intake)
         await self.s.redis.set(seen, "1", ex=self.s.settings.dedupe_ttl_seconds)
 
     # -- record: everything up to the bot call, in one transaction ----------------------------
@@ -169,17 +171,10 @@ class Pipeline:
         return True
 
     def _message(self, inbound: Inbound, *, author: str, **ids: Any) -> Message:
-        return Message(
-            direction="in",
-            author=author,
-            channel=inbound.channel,
-            address=inbound.address,
-            provider_id=inbound.provider_id,
-            text=inbound.text,
-            received_at=inbound.received_at,
-            status="received",
-            **ids,
-        )
+        return Message(direction="in", author=author, channel=inbound.channel,
+                       address=inbound.address, provider_id=inbound.provider_id,
+                       text=inbound.text, received_at=inbound.received_at, status="received",
+                       media=pending_media(inbound) if author == "lead" else None, **ids)
 
     def _language(
         self,

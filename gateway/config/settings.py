@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from gateway.domain.media_policy import TWILIO_MEDIA_HOSTS
 from gateway.domain.phones import to_e164
 from gateway.errors import ConfigError
 
@@ -152,6 +153,16 @@ class Settings(BaseSettings):
     dedupe_ttl_seconds: int = 7 * 24 * 3600
     nlu_fallback_threshold: float = 0.5
 
+    # Media (README "Media"): a lead's attachments, fetched by the worker under these caps.
+    media_fetch: bool = Field(True, validation_alias="PRONTO_MEDIA_FETCH")
+    """Fetch and store inbound attachments (off: each is recorded as "refused:disabled")."""
+    media_hosts: list[str] = Field(default_factory=lambda: list(TWILIO_MEDIA_HOSTS),
+                                   validation_alias="PRONTO_MEDIA_HOSTS")
+    """The only hosts media is fetched from, on every redirect hop (`name` or `*.domain`)."""
+    media_max_bytes: int = Field(5 * 1024 * 1024, ge=1, validation_alias="PRONTO_MEDIA_MAX_BYTES")
+    media_timeout_seconds: float = Field(10.0, gt=0, validation_alias="PRONTO_MEDIA_TIMEOUT")
+    """The time cap of one attachment's fetch, redirects included."""
+
     # Language.
     languages: list[str] = Field(default_factory=lambda: ["en", "es"])
     default_language: str = "en"
@@ -193,6 +204,11 @@ class Settings(BaseSettings):
     def telegram_enabled(self) -> bool:
         """True when a Telegram bot token is set."""
         return bool(self.telegram_bot_token.get_secret_value())
+
+    @property
+    def media_dir(self) -> Path:
+        """Where fetched attachments are kept, each named by its SHA-256."""
+        return self.var_dir / "media"
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or a SQLite file under var/."""

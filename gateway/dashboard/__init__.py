@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.dashboard import crm_page, exports, followup_page, inbox, ops, pages, team
+from gateway.dashboard import crm_page, exports, followup_page, inbox, media, ops, pages, team
 from gateway.dashboard.auth import guard
 from gateway.dashboard.web import setup_templates
 
@@ -22,6 +22,7 @@ def add_dashboard_routes(app: web.Application) -> None:
     r.add_get("/admin/leads", guard(inbox.inbox))
     r.add_get("/admin/leads/events", guard(inbox.inbox_events))
     r.add_get("/admin/leads/{id:\\d+}", inbox.lead)  # guarded inside: admin or signed link
+    r.add_get("/admin/leads/{id:\\d+}/media/{message:\\d+}/{index:\\d+}", media.attachment)  # same
     r.add_get("/admin/nlu", guard(ops.nlu))
     r.add_get("/admin/delivery", guard(ops.delivery))
     r.add_get("/admin/followup", guard(followup_page.followup))

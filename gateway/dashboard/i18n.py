@@ -107,6 +107,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "st_opted_out": ("opted out", "dado de baja"),
     "live": ("live", "en vivo"),
     "timeline": ("Timeline", "Cronología"),
+    "attachments": ("Attachments", "Archivos adjuntos"),
     "qualification": ("Qualification", "Calificación"),
     "score": ("Score", "Puntaje"),
     "assignments": ("Assignment history", "Historial de asignaciones"),

@@ -24,6 +24,7 @@ from gateway.handoff import agent as handoff_agent
 from gateway.handoff import timers as handoff_timers
 from gateway.handoff.agent import REPLY_CHANNEL
 from gateway.infra.timers import Timers, has_pending
+from gateway.media_intake import with_attachments
 from gateway.messages import Button, Inbound
 from gateway.store import handoff as hs
 from gateway.store.handoff import sync_agents
@@ -125,8 +126,8 @@ class Handoff:
         cfg = self.config.agent(agent.key)
         lang = cfg.languages[0] if cfg else "en"
         text = self.services.templates.render(
-            "agent_relay", lang, code=code, name=lead.name or f"#{lead.id}", text=message.text
-        )
+            "agent_relay", lang, code=code, name=lead.name or f"#{lead.id}",
+            text=with_attachments(self.services.templates, lang, message.text, message.media))
         await self.notify(session, agent, text, lead_id=lead.id, single=True)
         audit(session, "relay.lead_to_agent", lead_id=lead.id, agent_id=agent.id, at=now,
               message_id=message.id)

@@ -157,6 +157,11 @@ class Message(Base):
     send_started_at: Mapped[datetime | None]
     """When an outbox sweeper took the send over from a process that had left it (None: sent
     by the process that queued it); the sweeper asks the provider first whether it went out."""
+    media: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """The lead's attachments (in): one entry each, in order, with "content_type", "bytes",
+    "sha256" and "status": "pending" (stored, not fetched yet), "stored" (a file under
+    var/media named by its sha256) or "refused:<reason>" (`gateway.infra.media`). Never the
+    URL: Twilio's media URLs name the account."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
