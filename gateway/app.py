@@ -81,10 +81,13 @@ async def error_middleware(
         return web.Response(status=500, text="internal error")
 
 
-QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "twilio", "aiosqlite")
+QUIET_LOGGERS = (
+    "httpx", "httpcore", "telegram", "twilio", "aiosqlite", "sqlalchemy", "mail.log")
 """Third-party loggers that write request URLs (the Telegram bot token is part of every Bot API
-URL), recipients' addresses, or SQL parameters (aiosqlite, at DEBUG) below WARNING: kept at
-WARNING whatever the root level."""
+URL), recipients' addresses, SQL parameters (aiosqlite) or result rows (sqlalchemy, which holds
+itself at WARNING only when nothing configured it first), or every SMTP line with its
+addresses and body (aiosmtpd's "mail.log") below WARNING: kept at WARNING whatever the root
+level."""
 
 
 def quiet_loggers() -> None:
@@ -200,7 +203,7 @@ class _services:
         url = s.resolved_database_url()
         await migrate(url)
         self.engine = make_engine(url)
-        store = Store(make_sessionmaker(self.engine))
+        store = Store(make_sessionmaker(self.engine), serialize_writes=url.startswith("sqlite"))
         self._redis_cm = connect_redis(s.redis_url, s.var_dir)
         redis = await self._redis_cm.__aenter__()
         queue = InboundQueue(redis, s.partitions)

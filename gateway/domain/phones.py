@@ -6,7 +6,8 @@ import phonenumbers
 
 
 def to_e164(raw: str, default_region: str = "US") -> str | None:
-    """Normalise a phone number to E.164; None when it is not a valid number.
+    """Normalise a phone number to E.164; None when it is not a complete number (a local
+    7-digit number without its area code is not).
 
     Twilio sends E.164 already, but WhatsApp addresses carry a "whatsapp:" prefix and agents'
     numbers in config are typed by people.
@@ -18,6 +19,9 @@ def to_e164(raw: str, default_region: str = "US") -> str | None:
         num = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(num):
+    # IS_POSSIBLE only: a 7-digit US number is "possible, local only" and has no area code
+    # to text or route by.
+    reason = phonenumbers.is_possible_number_with_reason(num)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)

@@ -80,11 +80,12 @@ class Appointments:
             "confirm", "reschedule" or "cancel" when it was one (recorded and audited), else
             None. The message still goes where it would (the agent sees it relayed).
         """
-        upcoming = await self._active(session, lead.id, future_of=self.s.clock())
-        if not upcoming:
-            return None
+        # Parsed first: most messages are no answer, and then no appointment is looked up.
         answer = parse_appointment_reply(message.text, lead.language)
         if answer is None:
+            return None
+        upcoming = await self._active(session, lead.id, future_of=self.s.clock())
+        if not upcoming:
             return None
         appt = upcoming[-1]
         appt.status = {"confirm": "confirmed", "reschedule": "reschedule",

@@ -85,6 +85,8 @@ class FeedbackAsk:
         """Read a score from the lead's message when a question is open; True when it was
         one (recorded, thanked, and not sent on to the assistant)."""
         now = self.s.clock()
+        if all(parse_score(message.text, kind, lead.language) is None for kind in ("nps", "csat")):
+            return False  # no score in it: no question to look up (most messages, no query)
         open_q = await session.scalar(
             select(Feedback).where(Feedback.lead_id == lead.id, Feedback.score.is_(None),
                                    Feedback.asked_at > now - ANSWER_WINDOW)

@@ -3,6 +3,8 @@ audit events. Pure data access; decisions live in the domain modules."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -67,19 +69,49 @@ def audit(
         on_commit(session, metrics.ESCALATIONS.labels(step=type_.removeprefix("escalation.")).inc)
 
 
+_HOLDS_WRITE: contextvars.ContextVar[bool] = contextvars.ContextVar("pronto_holds_write",
+                                                                   default=False)
+"""Set while this task runs a serialised transaction: a nested one must not wait for itself."""
+
+
 class Store:
     """Owns the session factory; hands out transactions."""
 
-    def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, maker: async_sessionmaker[AsyncSession], *, serialize_writes: bool = False
+    ) -> None:
+        """Create the store.
+
+        Args:
+            maker: the session factory.
+            serialize_writes: run this process's transactions one at a time (SQLite). SQLite
+                has one writer at a time; without this, concurrent transactions of one
+                process wait for its lock in SQLite's busy handler, which sleeps up to 100 ms
+                a try on a worker thread, and under load the waits, not the work, make the
+                latency. Queued on an asyncio lock instead, each starts the moment the last
+                commits. Reads (`maker()`) are not serialised: WAL lets them run alongside.
+        """
         self.maker = maker
+        self._writes = asyncio.Lock() if serialize_writes else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A transaction; after it commits, its after-commit hooks run in order."""
-        async with self.maker() as session:
-            async with session.begin():
-                yield session
-            hooks: list[AfterCommit] = session.info.pop(_HOOKS, [])
+        """A transaction; after it commits, its after-commit hooks run in order (outside it,
+        and outside the write lock: a hook may open transactions of its own)."""
+        lock = self._writes if self._writes is not None and not _HOLDS_WRITE.get() else None
+        if lock is not None:
+            await lock.acquire()
+        token = _HOLDS_WRITE.set(True) if lock is not None else None
+        try:
+            async with self.maker() as session:
+                async with session.begin():
+                    yield session
+                hooks: list[AfterCommit] = session.info.pop(_HOOKS, [])
+        finally:
+            if token is not None:
+                _HOLDS_WRITE.reset(token)
+            if lock is not None:
+                lock.release()
         for hook in hooks:
             try:
                 await hook()
