@@ -8,21 +8,26 @@ both call it, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
+from sqlalchemy import String, cast, func, select
 
 from gateway.domain.phones import to_e164
 from gateway.errors import ProntoError
+from gateway.media_intake import media_path
 from gateway.messages import utcnow
 from gateway.store.erasure import Erased, erase_lead
 from gateway.store.governance import Unmerged, UnmergeRefused, export_lead, find_lead
 from gateway.store.governance import unmerge_identity as _unmerge
 from gateway.store.leads import Store
+from gateway.store.models import Message
 
 log = logging.getLogger(__name__)
 IDENTITY_KINDS = ("phone", "email", "telegram", "webchat")
@@ -106,8 +111,9 @@ class Governance:
     """
 
     def __init__(self, store: Store, redis: Redis | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, media_dir: Path | None = None) -> None:
         self.store, self.redis, self.clock = store, redis, clock
+        self.media_dir = media_dir
 
     async def lead_id(self, key: str | int) -> int:
         """The id of the lead named by `key` (see `parse_key`); raises `LeadNotFound`."""
@@ -139,8 +145,30 @@ class Governance:
         sessions = [a for k, a in result.identities if k == "webchat"]
         if sessions and self.redis is not None:
             result.counts["webchat_histories"] = await forget_webchat(self.redis, sessions)
+        if result.media and self.media_dir is not None:
+            result.counts["media_files"] = await self._delete_media(result.media)
         log.info("lead %s erased by %s", lead_id, by)
         return result
+
+    async def _delete_media(self, hashes: list[str]) -> int:
+        """Delete the erased lead's attachment files that no other message still names (the
+        same photo sent by two leads is one file)."""
+        assert self.media_dir is not None
+        gone = 0
+        async with self.store.maker() as session:
+            for sha in hashes:
+                shared = await session.scalar(select(func.count()).select_from(Message).where(
+                    cast(Message.media, String).contains(sha)))
+                if shared:
+                    continue
+                try:
+                    path = media_path(self.media_dir, sha)
+                    await asyncio.to_thread(path.unlink, missing_ok=True)
+                    gone += 1
+                except (ValueError, OSError) as exc:
+                    log.warning("attachment file of an erased lead not deleted: %s",
+                                type(exc).__name__)
+        return gone
 
     async def unmerge(self, lead_id: int, identity: str, *, by: str | None = None) -> Unmerged:
         """Move `identity` ("kind:address") and its messages from the lead to a new lead."""

@@ -29,7 +29,8 @@ def add_governance_routes(app: web.Application) -> None:
 
 def _governance(request: web.Request) -> Governance:
     services = request.app[SERVICES]
-    return Governance(services.store, services.redis, services.clock)
+    return Governance(services.store, services.redis, services.clock,
+                      media_dir=services.settings.media_dir)
 
 
 def _lead_id(request: web.Request) -> int:

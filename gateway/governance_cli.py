@@ -71,7 +71,8 @@ async def _governance(settings: Settings, *, redis: bool) -> AsyncIterator[Gover
             client = await stack.enter_async_context(
                 connect_redis(settings.redis_url, settings.var_dir))
         try:
-            yield Governance(Store(make_sessionmaker(engine)), client)
+            yield Governance(Store(make_sessionmaker(engine)), client,
+                             media_dir=settings.media_dir)
         finally:
             await engine.dispose()
 

@@ -73,6 +73,8 @@ class Erased:
         identities: The (kind, address) pairs deleted, for the caller to clean elsewhere
             (a web chat session's Redis history); never logged.
         crm_refs: (endpoint, the CRM's id of the person) to erase there too.
+        media: SHA-256 names of the attachment files the lead sent, for the caller to delete
+            once the erasure commits (files are not in SQL).
     """
 
     lead_id: int
@@ -80,6 +82,7 @@ class Erased:
     counts: dict[str, int] = field(default_factory=dict)
     identities: list[tuple[str, str]] = field(default_factory=list)
     crm_refs: list[tuple[str, str]] = field(default_factory=list)
+    media: list[str] = field(default_factory=list)
 
 
 class _Scrubber:
@@ -181,7 +184,12 @@ async def erase_lead(
         counts["agent_messages"] = int(res.rowcount)  # type: ignore[attr-defined]
 
     counts["messages"] = 0
+    hashes = {str(e["sha256"]) for m in msgs for e in (m.media or [])
+              if isinstance(e, dict) and e.get("sha256")}
+    counts["attachments"] = sum(len(m.media or []) for m in msgs)
+    result.media = sorted(hashes)
     for m in msgs:
+        m.media = None  # type, size and hash say what was sent: personal too
         to_agent = m.author == "system" and m.agent_id is not None
         if m.text or (m.address and not to_agent):
             counts["messages"] += 1

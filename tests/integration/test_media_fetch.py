@@ -293,3 +293,24 @@ async def test_the_dashboard_serves_a_stored_attachment_safely(make_stack: Any,
         async with stack.http.get(f"{stack.base}/admin/leads/{msg.lead_id}",
                                   headers=auth) as resp:
             assert path in await resp.text()  # the conversation view links it
+
+
+async def test_erasing_the_lead_deletes_its_attachment_files(make_stack: Any, fake: FakeMedia
+                                                             ) -> None:
+    from gateway.governance import Governance
+
+    async with make_stack() as stack:
+        stack.services.extras[FETCHER] = fetcher(fake)
+        sid = "MM" + "e" * 32
+        await stack.sms("the kitchen", sid=sid,
+                        extra={"NumMedia": "1", "MediaUrl0": fake.twilio_url(),
+                               "MediaContentType0": "image/png"})
+        (entry,) = await settled(stack, sid)
+        path = stack.settings.media_dir / entry["sha256"]
+        assert path.exists()
+        s = stack.services
+        result = await Governance(s.store, s.redis, s.clock,
+                                  media_dir=s.settings.media_dir).erase(PHONE, by="test")
+        assert not path.exists()
+        assert result.counts["media_files"] == 1 and result.counts["attachments"] == 1
+        assert await media_of(stack, sid) is None  # the record of it goes too
