@@ -21,6 +21,10 @@ from gateway.config.settings import Settings, load_settings
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.twilio_api import FakeTwilio
 
+# Every test runs with the root logger at DEBUG and its logs scanned for phones, emails,
+# bodies and tokens (house rule 12): see tests/log_scan.py.
+pytest_plugins = ["tests.log_scan"]
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
