@@ -64,12 +64,12 @@ def parse_key(key: str) -> tuple[str, str | int]:
         kind, text = kind.lower(), rest.strip()
     elif "@" in text:
         kind = "email"
-    elif text.isdigit() and len(text) <= MAX_ID_DIGITS:
+    elif text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS:
         kind = "id"
     else:
         kind = "phone"
     if kind == "id":
-        if not text.isdigit() or len(text) > 18:
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:
             raise GovernanceRefused("a lead id is a number")
         return "id", int(text)
     if kind == "email":

@@ -208,8 +208,9 @@ class TelegramChannel:
         results: list[SendResult] = []
         for i, part in enumerate(parts):
             reply = None
-            if i == 0 and message.reply_to and message.reply_to.isdigit():
-                reply = ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
+            to = message.reply_to
+            if i == 0 and to and to.isascii() and to.isdigit():
+                reply = ReplyParameters(int(to), allow_sending_without_reply=True)
             last = i == len(parts) - 1
 
             def call(part: str = part, reply: Any = reply, last: bool = last) -> Any:

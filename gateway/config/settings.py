@@ -56,7 +56,7 @@ class WhatsAppConfig(BaseModel):
     @field_validator("variables")
     @classmethod
     def _numbered(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [k for k in value if not k.isdigit()]
+        bad = [k for k in value if not (k.isascii() and k.isdigit())]
         if bad:
             raise ValueError(f"template variables are numbered (\"1\", \"2\"…), not {bad}")
         return value

@@ -58,7 +58,7 @@ def http_failure(status: int, retry_after: str | None = None) -> DeliveryFailed:
     request as it is (bad signature, unknown endpoint, invalid body): retrying cannot help.
     """
     wait: float | None = None
-    if retry_after and retry_after.strip().isdigit():
+    if retry_after and retry_after.strip().isascii() and retry_after.strip().isdigit():
         wait = float(retry_after.strip())
     transient = status in (408, 425, 429) or status >= 500
     return DeliveryFailed(f"http {status}", retryable=transient, retry_after=wait)

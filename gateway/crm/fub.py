@@ -43,7 +43,7 @@ def person(lead: dict[str, Any], ref: str | None) -> dict[str, Any]:
     """FUB's `person` object for a lead (with its id once FUB gave us one)."""
     first, last = split_name(lead.get("name"))
     out: dict[str, Any] = {"tags": ["Pronto", f"Language {str(lead.get('language')).upper()}"]}
-    if ref and ref.isdigit():
+    if ref and ref.isascii() and ref.isdigit():
         out["id"] = int(ref)
     if first:
         out["firstName"] = first
@@ -99,7 +99,8 @@ class FubSender:
         if item.event in _EVENTS or ref is None:
             # Only an event creates or updates the person (and tells us its id).
             ref = await self._event(item, lead, ref) or ref
-        if item.event != "lead.created" and ref and ref.isdigit() and note is not None:
+        numeric = ref is not None and ref.isascii() and ref.isdigit()
+        if item.event != "lead.created" and ref is not None and numeric and note is not None:
             await self._post("/v1/notes", {"personId": int(ref),
                                            "subject": note_subject(item.envelope),
                                            "body": note})

@@ -32,7 +32,7 @@ async def crm(request: web.Request) -> web.Response:
         table.setdefault(endpoint, dict.fromkeys(STATUSES, 0))[status] = int(n)
     notice = None
     for key in ("resent", "still_pending"):
-        if request.query.get(key, "").isdigit():
+        if (v := request.query.get(key, "")).isascii() and v.isdigit():
             notice = (key, request.query[key])
     return render(request, "crm.html", {
         "table": sorted(table.items()), "statuses": STATUSES, "dead": dead,

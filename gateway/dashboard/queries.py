@@ -215,7 +215,7 @@ async def inbox(session: AsyncSession, *, search: str = "", limit: int = 300
     escalated, whether the bot answered, and when the prospect last wrote."""
     where: list[Any] = []
     if search:
-        digits = "".join(ch for ch in search if ch.isdigit())
+        digits = "".join(ch for ch in search if "0" <= ch <= "9")  # "²".isdigit(), not int()
         cond: Any = Lead.name.ilike(f"%{search}%")
         if digits:
             cond = cond | Lead.phone.like(f"%{digits}%")

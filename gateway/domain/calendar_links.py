@@ -44,7 +44,7 @@ def sign_calendar_link(secret: str, appointment_id: int, expires_at: datetime) -
 def verify_calendar_link(secret: str, appointment_id: int, expires: str, signature: str,
                          now: datetime) -> bool:
     """Whether (`appointment_id`, `expires`, `signature`) is a link we signed, not expired."""
-    if not secret or not expires.isdigit() or len(expires) > 12:
+    if not secret or not (expires.isascii() and expires.isdigit()) or len(expires) > 12:
         return False
     if datetime.fromtimestamp(int(expires), UTC) <= now:
         return False

@@ -42,7 +42,7 @@ def sign_lead_link(secret: str, lead_id: int, expires_at: datetime,
 def verify_lead_link(secret: str, lead_id: int, expires: str, signature: str,
                      now: datetime) -> bool:
     """Whether (`lead_id`, `expires`, `signature`) is a link we signed that has not expired."""
-    if not secret or not expires.isdigit() or len(expires) > 12:
+    if not secret or not (expires.isascii() and expires.isdigit()) or len(expires) > 12:
         return False
     if datetime.fromtimestamp(int(expires), UTC) <= now:
         return False
