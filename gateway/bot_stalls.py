@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 
+from gateway import metrics
 from gateway.infra.timers import Timers, has_pending
 from gateway.pipeline import BOT_RETRY
 from gateway.store.leads import audit
@@ -67,6 +68,7 @@ async def resume_stalled(
                 continue  # another sweeper, or the pipeline, gave it one meanwhile
             await timers.schedule(session, BOT_RETRY, now, lead_id=lead_id)
             audit(session, RESUMED, lead_id=lead_id, at=now)
+        metrics.STALLS_RESUMED.inc()
         log.warning("lead %s had a message waiting for the bot with no next step: resumed",
                     lead_id)
         resumed += 1

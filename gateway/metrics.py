@@ -48,6 +48,12 @@ TIMERS_PENDING = Gauge(
 ESCALATIONS = Counter(
     "pronto_escalations_total", "Escalation steps taken (committed), by step", ["step"]
 )
+WAITING_OUTAGE = Gauge(
+    "pronto_events_waiting_outage", "Queue events waiting for SQL or Redis to come back"
+)
+STALLS_RESUMED = Counter(
+    "pronto_stalls_resumed_total", "Leads whose message waited for the bot with no next step"
+)
 OPT_OUTS = Counter(
     "pronto_opt_outs_total", "Leads opted out (committed), by how", ["reason"]
 )

@@ -35,6 +35,8 @@ from gateway.infra.queue import Event, InboundQueue
 from gateway.infra.timers import Timers
 
 log = logging.getLogger(__name__)
+OUTAGE_ALERT_SECONDS = 300.0
+"""An event waiting out a SQL/Redis outage this long is logged at ERROR (once)."""
 TRANSIENT = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError,
              ConnectionError, TimeoutError)
 """Errors of the infrastructure, not of the event: retried until it is back."""
@@ -218,6 +220,14 @@ class Worker:
         task.add_done_callback(self._inflight.discard)
 
     async def _process(self, event: Event) -> None:
+        waiting: list[float] = [0.0]  # seconds this event has waited out an outage
+        try:
+            await self._attempts(event, waiting)
+        finally:
+            if waiting[0]:
+                metrics.WAITING_OUTAGE.dec()
+
+    async def _attempts(self, event: Event, waiting: list[float]) -> None:
         attempt = 1
         outage_wait = 0.5
         while attempt <= self.max_attempts:
@@ -239,7 +249,15 @@ class Worker:
                             event.entry_id, outage_wait)
                 if self._stop.is_set():
                     return
+                if not waiting[0]:
+                    metrics.WAITING_OUTAGE.inc()
                 await asyncio.sleep(outage_wait)
+                waiting[0] += outage_wait
+                if waiting[0] >= OUTAGE_ALERT_SECONDS > waiting[0] - outage_wait:
+                    # Once per event: the gauge says how many wait, this says for how long.
+                    log.error("event %s has waited %.0f s for SQL/Redis: the outage is not "
+                              "passing (the event is kept and retried)", event.entry_id,
+                              waiting[0])
                 outage_wait = min(outage_wait * 2, 30.0)
                 continue
             except Exception:
