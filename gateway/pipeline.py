@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
-from gateway.channels.base import ShowsLanguage, ShowsTyping
+from gateway.channels.base import ShowsTyping
 from gateway.compliance_flow import ComplianceFlow
 from gateway.errors import BotUnavailable
 from gateway.infra.bot_client import BotReply
@@ -31,6 +31,7 @@ from gateway.pipeline_steps import (
     bot_sender,
     budget_left,
     contact,
+    decide_language,
     default_language,
     fill_agent_name,
     progress,
@@ -145,7 +146,7 @@ class Pipeline:
 
             if await PhoneClaims(self.s).answer(session, lead, msg, inbound):
                 return None  # the code texted to a phone the visitor gave
-            self._language(session, lead, msg, inbound, created, default)
+            decide_language(self.s, session, lead, msg, inbound, created=created, default=default)
             conv.last_lead_message_at = inbound.received_at
             if await answers(self.s, session, lead, conv, msg):
                 return None
@@ -175,42 +176,6 @@ class Pipeline:
                        address=inbound.address, provider_id=inbound.provider_id,
                        text=inbound.text, received_at=inbound.received_at, status="received",
                        media=pending_media(inbound) if author == "lead" else None, **ids)
-
-    def _language(
-        self,
-        session: AsyncSession,
-        lead: Lead,
-        msg: Message,
-        inbound: Inbound,
-        created: bool,
-        default: str,
-    ) -> None:
-        if lead.language_explicit and not created:
-            previous: str | None = lead.language
-        else:
-            previous = None if created else lead.language
-        decision = self.s.language.decide(inbound.text, previous=previous, fallback=default)
-        if created or decision.changed or decision.explicit:
-            old = lead.language
-            lead.language = decision.language
-            if decision.explicit:
-                lead.language_explicit = True
-            if not created and old != decision.language:
-                audit(
-                    session,
-                    "lead.language_changed",
-                    lead_id=lead.id,
-                    old=old,
-                    new=decision.language,
-                    explicit=decision.explicit,
-                    confidence=round(decision.confidence, 3),
-                )
-        msg.language = lead.language
-        adapter = self.s.channels.get(inbound.channel)
-        if isinstance(adapter, ShowsLanguage):
-            set_language = adapter.set_language
-            lang, address = lead.language, inbound.address
-            after_commit(session, lambda: set_language(address, lang))
 
     # -- bot ---------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Small steps of the pipeline, kept apart so `gateway.pipeline` stays readable: Rasa's sender
-id, the agent's name in bot texts, the acknowledgement budget, the lead's answers to a feedback
-question or an appointment, and what the assistant learned so far (follow-up)."""
+id, the agent's name in bot texts, the acknowledgement budget, the message's language, the
+lead's answers to a feedback question or an appointment, and what the assistant learned so far
+(follow-up)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.channels.base import ShowsLanguage
 from gateway.config.settings import Settings
 from gateway.domain.phones import to_e164
 from gateway.infra.bot_client import BotReply
 from gateway.messages import Inbound, utcnow
 from gateway.phone_claims import PhoneClaims
 from gateway.services import Services
-from gateway.store.leads import audit
+from gateway.store.leads import after_commit, audit
 from gateway.store.models import Lead, Message
 
 
@@ -110,3 +112,29 @@ async def contact(s: Services, session: AsyncSession, lead: Lead, inbound: Inbou
     audit(session, "lead.contact", lead_id=lead.id, phone=bool(phone), email=bool(email))
     if phone:
         await PhoneClaims(s).claim(session, lead, phone, inbound)
+
+
+def decide_language(s: Services, session: AsyncSession, lead: Lead, msg: Message,
+                    inbound: Inbound, *, created: bool, default: str) -> None:
+    """Decide the language of the lead's message (and so of the answer); a change on an
+    existing lead is audited, and a channel that shows the language is told after commit."""
+    if lead.language_explicit and not created:
+        previous: str | None = lead.language
+    else:
+        previous = None if created else lead.language
+    decision = s.language.decide(inbound.text, previous=previous, fallback=default)
+    if created or decision.changed or decision.explicit:
+        old = lead.language
+        lead.language = decision.language
+        if decision.explicit:
+            lead.language_explicit = True
+        if not created and old != decision.language:
+            audit(session, "lead.language_changed", lead_id=lead.id, old=old,
+                  new=decision.language, explicit=decision.explicit,
+                  confidence=round(decision.confidence, 3))
+    msg.language = lead.language
+    adapter = s.channels.get(inbound.channel)
+    if isinstance(adapter, ShowsLanguage):
+        set_language = adapter.set_language
+        lang, address = lead.language, inbound.address
+        after_commit(session, lambda: set_language(address, lang))
