@@ -11,6 +11,7 @@ like messages and deduplicated on CallSid (a retried callback touches nobody twi
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
@@ -33,6 +34,14 @@ log = logging.getLogger(__name__)
 SOURCE = "call"
 MISSED = {"no-answer", "busy", "failed", "canceled"}
 _SAY_LANG = {"en": "en-US", "es": "es-MX"}
+_CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+
+
+def _call_ref(params: dict[str, str]) -> str:
+    """The CallSid for a log line, only when it is shaped like one: the field comes from the
+    request, and whatever else it holds (a phone number, say) must not reach the logs."""
+    sid = params.get("CallSid", "")
+    return sid if _CALL_SID.match(sid) else "(malformed CallSid)"
 CALL_BASIS = "The prospect phoned our number {to} and nobody answered; we text back that number."
 
 
@@ -132,7 +141,7 @@ class Calls:
         url = params.get("RecordingUrl", "")
         if not _provider_url(url):
             log.warning("voicemail url refused (not Twilio's host) for call %s",
-                        params.get("CallSid", "")[:64])
+                        _call_ref(params))
             return
         async with self.intake.s.store.transaction() as session:
             record = await find_record(session, SOURCE, params.get("CallSid", ""))
