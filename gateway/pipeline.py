@@ -67,6 +67,10 @@ class Pipeline:
         self._latency = 0.0
         """Recent Rasa turn time, seconds (an exponential moving average)."""
         self.handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
+        self._fresh: dict[int, tuple[Lead, Message]] = {}
+        """A new lead and its first message, from `_record` to `drain` (no re-read)."""
+        self._acked: set[int] = set()
+        """Messages acknowledged already in the transaction that stored them."""
 
     def register(self, event_type: str, handler: Callable[[dict[str, Any]], Awaitable[None]]
                  ) -> None:
@@ -157,6 +161,14 @@ class Pipeline:
                 )
                 return None
             msg.bot_status = "pending"
+            if created:
+                # Nothing else of this lead can be pending: `drain` need not read it back. And
+                # when the budget is already short (a backlog) the acknowledgement is queued
+                # in this transaction, the moment the message is stored.
+                self._fresh[lead.id] = (lead, msg)
+                if self._ack_due(msg) and await self._ack_once(lead):
+                    await self._queue_ack(session, lead, msg)
+                    self._acked.add(msg.id)
             return lead.id
 
     async def _store_new(self, session: AsyncSession, msg: Message) -> bool:
@@ -181,11 +193,16 @@ class Pipeline:
 
     async def drain(self, lead_id: int, received_at: Inbound | None = None) -> None:
         """Send the lead's pending messages to Rasa, oldest first; stop at the first failure."""
-        async with self.s.store.maker() as session:
-            pending = await pending_bot_messages(session, lead_id)
-            lead = await session.get(Lead, lead_id)
-        if lead is None:
-            return
+        fresh = self._fresh.pop(lead_id, None)
+        if fresh is not None and received_at is not None:
+            lead, pending = fresh[0], [fresh[1]]
+        else:
+            async with self.s.store.maker() as session:
+                pending = await pending_bot_messages(session, lead_id)
+                found = await session.get(Lead, lead_id)
+            if found is None:
+                return
+            lead = found
         for i, msg in enumerate(pending):
             newest = i == len(pending) - 1
             ok = await self._ask_bot(lead, msg, budget=newest)
@@ -200,14 +217,10 @@ class Pipeline:
         adapter = self.s.channels.get(msg.channel)
         if isinstance(adapter, ShowsTyping):
             await adapter.typing(msg.address)
-        acked = False
-        if budget:
-            # Acknowledge at once, without waiting for a Rasa slot, when the budget is spent
-            # already (the message queued), Rasa is saturated, or its recent turns are slower
-            # than what is left: the lead hears from us within the budget at any rate.
-            left = budget_left(self.s.settings.ack_budget_seconds, msg)
-            if left <= 0 or self._rasa_busy >= self._rasa_cap or self._latency > left:
-                acked = await self._ack(lead, msg)
+        acked = msg.id in self._acked
+        self._acked.discard(msg.id)
+        if budget and not acked and self._ack_due(msg):
+            acked = await self._ack(lead, msg)
         try:
             reply = await self._turn(lead, msg, wait_to_ack=budget and not acked)
         except BotUnavailable as exc:
@@ -242,29 +255,42 @@ class Pipeline:
         self._latency = 0.8 * self._latency + 0.2 * took  # recent turns weigh most
         return reply
 
+    def _ack_due(self, msg: Message) -> bool:
+        """Acknowledge at once, without waiting for a Rasa slot, when the budget is spent
+        already (the message queued), Rasa is saturated, or its recent turns are slower than
+        what is left: the lead hears from us within the budget at any rate."""
+        left = budget_left(self.s.settings.ack_budget_seconds, msg)
+        return left <= 0 or self._rasa_busy >= self._rasa_cap or self._latency > left
+
+    async def _ack_once(self, lead: Lead) -> bool:
+        """Whether this is the lead's first acknowledgement in its quiet window (claimed)."""
+        key = f"pronto:acked:{lead.id}"
+        return bool(await self.s.redis.set(key, "1", nx=True, ex=ACK_QUIET_SECONDS))
+
     async def _ack(self, lead: Lead, msg: Message) -> bool:
         """Send the instant acknowledgement, at most once per lead per quiet window."""
-        key = f"pronto:acked:{lead.id}"
-        if not await self.s.redis.set(key, "1", nx=True, ex=ACK_QUIET_SECONDS):
+        if not await self._ack_once(lead):
             return False
-        lang = msg.language or lead.language
         async with self.s.store.transaction() as session:
             fresh = await session.get(Lead, lead.id)
             if fresh is None or fresh.opted_out:
                 return False
-            await self.s.outbox.queue(
-                session,
-                channel=msg.channel,
-                address=msg.address,
-                text=self.s.templates.render("ack", lang, brokerage=self.s.settings.brokerage),
-                author="system",
-                lead_id=lead.id,
-                conversation_id=msg.conversation_id,
-                language=lang,
-            )
-            audit(session, "bot.ack_sent", lead_id=lead.id, message_id=msg.id)
-        metrics.ACKS.inc()
+            await self._queue_ack(session, fresh, msg)
         return True
+
+    async def _queue_ack(self, session: AsyncSession, lead: Lead, msg: Message) -> None:
+        lang = msg.language or lead.language
+        await self.s.outbox.queue(
+            session, channel=msg.channel, address=msg.address,
+            text=self.s.templates.render("ack", lang, brokerage=self.s.settings.brokerage),
+            author="system", lead_id=lead.id, conversation_id=msg.conversation_id,
+            language=lang)
+        audit(session, "bot.ack_sent", lead_id=lead.id, message_id=msg.id)
+
+        async def counted() -> None:
+            metrics.ACKS.inc()
+
+        after_commit(session, counted)
 
     async def _schedule_retry(self, lead_id: int) -> None:
         async with self.s.store.transaction() as session:

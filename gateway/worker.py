@@ -240,13 +240,13 @@ class Worker:
                         raise ConnectionError("sql connection lost") from exc
                     raise
                 break
-            except TRANSIENT:
+            except TRANSIENT as exc:
                 # SQL or Redis is away (restart, failover, network): not this event's fault.
                 # Wait it out with backoff, without using up an attempt, so an outage parks
                 # nothing in the dead stream; a stop leaves the entry unacknowledged for the
                 # next holder of the partition.
-                log.warning("event %s waits for SQL/Redis to come back (%.1f s)",
-                            event.entry_id, outage_wait)
+                log.warning("event %s waits for SQL/Redis to come back (%.1f s): %s",
+                            event.entry_id, outage_wait, type(exc).__name__)
                 if self._stop.is_set():
                     return
                 if not waiting[0]:
