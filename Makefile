@@ -53,6 +53,7 @@ bench: setup $(MODEL)
 	@$(VENV)/bin/python bench/intake.py --leads 200 --rate 5 --start-rasa
 	@$(VENV)/bin/python bench/faults.py
 	@$(VENV)/bin/python bench/rasa_rest.py --senders 16 --seconds 20
+	@$(VENV)/bin/python bench/peer.py
 
 lint: setup
 	@$(VENV)/bin/ruff check gateway actions tests bench
