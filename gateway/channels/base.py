@@ -71,9 +71,10 @@ class Channel(Protocol):
 class Reconciles(Protocol):
     """An adapter whose provider can tell whether a message was already sent."""
 
-    async def find_sent(self, message: Outbound, since: datetime) -> SendResult | None:
-        """The provider's record of `message` sent since `since` (to the same address, same
-        text), or None; asked before a resend of a message whose sender died mid-send."""
+    async def find_sent(self, message: Outbound, since: datetime) -> list[SendResult]:
+        """The provider's records of messages like `message` sent since `since` (same address,
+        same text), newest first; asked before a resend of a message whose sender died
+        mid-send. The caller tells which, if any, is this one (not another row's)."""
         ...
 
 

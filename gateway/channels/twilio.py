@@ -218,13 +218,13 @@ class TwilioChannel:
             results.append(SendResult(str(msg.sid), str(msg.status or "queued")))
         return results
 
-    async def find_sent(self, message: Outbound, since: datetime) -> SendResult | None:
-        """Twilio's record of `message` if an earlier send reached it: the newest messages to
-        the same recipient from our number, created since `since` (a minute of clock skew
-        allowed), whose body is the message's first part. A template (ContentSid) has no body
-        to compare, so it is never found and is resent. Dry-run sends are never found."""
+    async def find_sent(self, message: Outbound, since: datetime) -> list[SendResult]:
+        """Twilio's records like `message`: the newest messages to the same recipient from our
+        number, created since `since` (a minute of clock skew allowed), whose body is the
+        message's first part. A template (ContentSid) has no body to compare, so it is never
+        found and is resent. Dry-run sends are never found."""
         if self.client is None or message.content_sid:
-            return None
+            return []
         to = message.address if message.channel == SMS else f"whatsapp:{message.address}"
         first = split_text(message.text)[0] if message.text.strip() else ""
         try:
@@ -234,13 +234,14 @@ class TwilioChannel:
         except TwilioRestException as exc:
             raise _classify(exc) from exc
         after = since - timedelta(minutes=1)
+        found = []
         for rec in records:
             created = rec.date_created
             if created is not None and created.tzinfo is None:
                 created = created.replace(tzinfo=UTC)
             if (rec.body or "") == first and (created is None or created >= after):
-                return SendResult(str(rec.sid), str(rec.status or "queued"))
-        return None
+                found.append(SendResult(str(rec.sid), str(rec.status or "queued")))
+        return found
 
 
 def _num_media(params: dict[str, str]) -> int:

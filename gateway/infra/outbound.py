@@ -421,7 +421,7 @@ class Outbox:
         if not isinstance(adapter, Reconciles):
             return False
         try:
-            found = await adapter.find_sent(out, since)
+            candidates = await adapter.find_sent(out, since)
         except (TimeoutError, ChannelError, OSError) as exc:
             log.warning("could not ask the provider about message %s (%s): retried later",
                         out.message_id, type(exc).__name__)
@@ -429,6 +429,14 @@ class Outbox:
                 await session.execute(update(Message).where(Message.id == out.message_id)
                                       .values(claimed_until=self.clock()))
             return True
+        # The same text may have gone to this lead for another row (a repeated template): a
+        # record whose id another row holds already is that row's, not this one's.
+        found = None
+        if candidates:
+            async with self.store.maker() as session:
+                taken = set((await session.execute(select(Message.provider_id).where(
+                    Message.provider_id.in_([c.provider_id for c in candidates])))).scalars())
+            found = next((c for c in candidates if c.provider_id not in taken), None)
         if found is None:
             return False
         log.info("message %s (lead %s) had reached the provider before its sender died: "

@@ -193,3 +193,24 @@ async def test_a_send_that_reached_twilio_before_its_process_died_is_not_resent(
         assert bodies == [text, "never reached Twilio"]  # the first once, the second sent now
         assert [pid for _, pid in await statuses(s, [mid])] == [result.provider_id]
         assert all(pid for _, pid in await statuses(s, [mid, other]))
+
+
+async def test_the_same_text_sent_for_another_row_is_not_taken_for_this_one(
+    make_stack: Any,
+) -> None:
+    """A repeated text (the same template twice): the first was sent and recorded, the second
+    was left behind before its send. Twilio's list has the first; it is the first row's, so the
+    second is sent, not marked sent on the strength of the other's record."""
+    async with make_stack() as stack:
+        s = stack.services
+        text = "We got your message and will answer shortly."
+        async with s.store.transaction() as session:
+            await s.outbox.queue(session, channel="sms", address=PHONE, text=text,
+                                 author="system")
+        await stack.twilio.wait_for(PHONE)
+        await asyncio.sleep(0.3)  # the first send's record committed
+        [left] = await crash_after_commit(s, [text])
+        assert await Outbox(s.store, s.outbox.channels, clock=later(121)).sweep() == 1
+        sent = await stack.twilio.wait_for(PHONE, count=2)
+        assert [m.body for m in sent] == [text, text]
+        assert [pid for _, pid in await statuses(s, [left])] == [sent[1].sid]
