@@ -88,8 +88,10 @@ class Inbound:
 
     @classmethod
     def from_json(cls, data: str | bytes) -> Inbound:
-        """Inverse of `to_json`."""
-        d = json.loads(data)
+        """Inverse of `to_json`, with NUL characters dropped from every text: no channel has a
+        reason to send one, and PostgreSQL text cannot hold it (the event would fail on every
+        try, on PostgreSQL only)."""
+        d = _without_nul(json.loads(data))
         return cls(
             channel=d["channel"],
             provider_id=d["provider_id"],
@@ -103,6 +105,17 @@ class Inbound:
             received_at=datetime.fromisoformat(d["received_at"]),
             raw=d.get("raw", {}),
         )
+
+
+def _without_nul(value: Any) -> Any:
+    """`value` (decoded JSON) with NUL characters removed from every string in it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,17 @@ async def test_replayed_message_sid_gets_one_reply(make_stack: Any) -> None:
         assert await count(stack, Message, Message.direction == "in") == 1
 
 
+async def test_a_nul_in_a_signed_message_is_dropped_not_fatal(make_stack: Any) -> None:
+    # PostgreSQL text cannot hold NUL: kept, the message would fail on every try there.
+    async with make_stack() as stack:
+        assert (await stack.sms("hi\x00 there", sid="SM" + "c" * 32,
+                                extra={"ProfileName": "Ana\x00"})).status == 200
+        await stack.twilio.wait_for(PHONE)
+        async with stack.services.store.maker() as s:
+            text = await s.scalar(select(Message.text).where(Message.direction == "in"))
+        assert text == "hi there"
+
+
 async def test_forged_and_unsigned_webhooks_are_refused_and_leave_nothing(
     make_stack: Any,
 ) -> None:
