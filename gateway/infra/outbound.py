@@ -38,16 +38,17 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
-from gateway.channels.base import Channel, Reconciles
+from gateway.channels.base import Channel
 from gateway.domain.outbound_gate import GateInput, GateLead, GateRules, Kind, Refuse, decide
 from gateway.domain.segments import encode_info, to_gsm7
 from gateway.errors import ChannelError, ProviderRejected, RateLimited
+from gateway.infra.outbox_sweep import LATER, leads_by_id, outbound_of, provider_has, unowned
 from gateway.infra.send_failure import FailureListener, SendFailure
-from gateway.messages import SMS, WHATSAPP, Button, Outbound, utcnow
+from gateway.messages import SMS, WHATSAPP, Button, Outbound, SendResult, utcnow
 from gateway.store.leads import Store, after_commit, audit, mark_opted_out
 from gateway.store.models import AuditEvent, Lead, Message
 
@@ -338,18 +339,7 @@ class Outbox:
             )
         return renewed if res.rowcount == 1 else None  # type: ignore[attr-defined]
 
-    # -- the sweeper ----------------------------------------------------------------------------
-
-    @staticmethod
-    def _unowned(now: datetime) -> Any:
-        """Queued, never sent, and nobody's lease in force. `claimed_until` is cleared once a
-        send is recorded, so its index leads straight to the few sends in flight."""
-        return and_(
-            Message.claimed_until < now,
-            Message.direction == "out",
-            Message.status == "queued",
-            Message.provider_id.is_(None),
-        )
+    # -- the sweeper (its helpers: gateway.infra.outbox_sweep) ---------------------------------
 
     async def sweep(self, limit: int = 50) -> int:
         """Claim queued messages whose sender's lease lapsed (a dead process) and send them.
@@ -364,28 +354,21 @@ class Outbox:
         until = now + self.lease
         claim = self._claim()
         async with self.store.maker() as session:
-            ids = list(
-                (
-                    await session.execute(
-                        select(Message.id)
-                        .where(self._unowned(now))
-                        .order_by(Message.id)
-                        .limit(limit)
-                    )
-                ).scalars()
-            )
+            ids = list((await session.execute(
+                select(Message.id).where(unowned(now)).order_by(Message.id).limit(limit)
+            )).scalars())
         if not ids:
             return 0
         async with self.store.transaction() as session:
             res = await session.execute(
                 update(Message)
-                .where(Message.id.in_(ids), self._unowned(now))
+                .where(Message.id.in_(ids), unowned(now))
                 .values(claimed_by=claim, claimed_until=until, send_started_at=now)
                 .returning(Message)
                 .execution_options(synchronize_session=False)
             )
             claimed = sorted(res.scalars(), key=lambda m: m.id)
-            leads = await _leads(session, {m.lead_id for m in claimed if m.lead_id})
+            leads = await leads_by_id(session, {m.lead_id for m in claimed if m.lead_id})
         for msg in claimed:
             await self._resend(msg, leads.get(msg.lead_id or 0), now, until, claim)
         return len(claimed)
@@ -395,58 +378,22 @@ class Outbox:
     ) -> None:
         # SQLite hands back naive datetimes for timezone columns; they are UTC.
         created = msg.created_at if msg.created_at.tzinfo else msg.created_at.replace(tzinfo=UTC)
-        out = Outbound(
-            channel=msg.channel, address=msg.address, text=msg.text,
-            buttons=tuple(Button(str(b[0]), str(b[1])) for b in msg.buttons or ()),
-            message_id=msg.id, content_sid=msg.content_sid or "",
-            content_variables=json.dumps(msg.content_variables or {}) if msg.content_sid else "",
-        )
+        out = outbound_of(msg)
         to_lead = msg.author in ("bot", "agent")  # never to a prospect who opted out since
         if now - created > self.max_age or (to_lead and lead is not None and lead.opted_out):
             reason = "stale" if now - created > self.max_age else "opted_out"
             log.warning("queued message %s (lead %s) dropped: %s", msg.id, msg.lead_id, reason)
             await self._record(out, msg.lead_id, "failed", None, reason, opted_out=False)
             return
-        if await self._already_sent(out, msg.lead_id, created):
+        found = await provider_has(self.store, self.channels.get(out.channel), out, created,
+                                   self.clock)
+        if found == LATER:
+            return
+        if isinstance(found, SendResult):
+            log.info("message %s (lead %s) had reached the provider before its sender died: "
+                     "recorded, not resent", msg.id, msg.lead_id)
+            await self._record(out, msg.lead_id, found.status, found.provider_id, None,
+                               opted_out=False)
             return
         log.info("outbox sweeper sending message %s (lead %s)", msg.id, msg.lead_id)
         await self.deliver(out, lead_id=msg.lead_id, lease_until=until, claim=claim)
-
-    async def _already_sent(self, out: Outbound, lead_id: int | None, since: datetime) -> bool:
-        """Whether the provider has the message already (its sender died after the send and
-        before the record): then it is recorded as sent, not sent again. A failed lookup
-        leaves the row to a later sweep (its lease lapses at once) rather than risk a
-        duplicate."""
-        adapter = self.channels.get(out.channel)
-        if not isinstance(adapter, Reconciles):
-            return False
-        try:
-            candidates = await adapter.find_sent(out, since)
-        except (TimeoutError, ChannelError, OSError) as exc:
-            log.warning("could not ask the provider about message %s (%s): retried later",
-                        out.message_id, type(exc).__name__)
-            async with self.store.transaction() as session:
-                await session.execute(update(Message).where(Message.id == out.message_id)
-                                      .values(claimed_until=self.clock()))
-            return True
-        # The same text may have gone to this lead for another row (a repeated template): a
-        # record whose id another row holds already is that row's, not this one's.
-        found = None
-        if candidates:
-            async with self.store.maker() as session:
-                taken = set((await session.execute(select(Message.provider_id).where(
-                    Message.provider_id.in_([c.provider_id for c in candidates])))).scalars())
-            found = next((c for c in candidates if c.provider_id not in taken), None)
-        if found is None:
-            return False
-        log.info("message %s (lead %s) had reached the provider before its sender died: "
-                 "recorded, not resent", out.message_id, lead_id)
-        await self._record(out, lead_id, found.status, found.provider_id, None, opted_out=False)
-        return True
-
-
-async def _leads(session: AsyncSession, ids: set[int]) -> dict[int, Lead]:
-    if not ids:
-        return {}
-    rows = (await session.execute(select(Lead).where(Lead.id.in_(ids)))).scalars()
-    return {lead.id: lead for lead in rows}
