@@ -14,7 +14,9 @@ from gateway.store.models import AuditEvent, Timer
 from tests.conftest import wait_until
 
 PHONE = "+13055550142"  # Miami (305): Florida's 8:00-20:00 window
-NOON = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # Tuesday 12:00 in Miami
+# Ahead of the real clock, which parts of the stack still stamp (a fake time that has passed
+# made the nudge test fail once the real afternoon went by it).
+NOON = datetime(2030, 12, 3, 17, 0, tzinfo=UTC)  # Tuesday 12:00 in Miami
 
 
 class Clock:
@@ -68,7 +70,7 @@ async def test_a_handoff_stops_the_nudges(make_stack: Any) -> None:
 
 
 async def test_a_nudge_due_at_night_goes_out_at_8_in_the_lead_zone(make_stack: Any) -> None:
-    late = datetime(2026, 12, 2, 2, 55, tzinfo=UTC)  # 21:55 in Miami
+    late = datetime(2030, 12, 4, 2, 55, tzinfo=UTC)  # 21:55 in Miami
     clock = Clock(late)
     async with make_stack(clock=clock) as stack:
         await stack.sms("Hola, busco casa", phone=PHONE)
@@ -81,13 +83,13 @@ async def test_a_nudge_due_at_night_goes_out_at_8_in_the_lead_zone(make_stack: A
                     AuditEvent.type == "followup.held"))) is not None
         await wait_until(held, what="the nudge to be held")
         assert len(stack.twilio.to(PHONE)) == 1
-        clock.now = datetime(2026, 12, 2, 13, 0, 1, tzinfo=UTC)  # 8:00 in Miami
+        clock.now = datetime(2030, 12, 4, 13, 0, 1, tzinfo=UTC)  # 8:00 in Miami
         nudge = (await texts_to(stack, 2))[-1]
         assert nudge == "¿Sigues ahí? Responde cuando tengas un momento."
         async with stack.services.store.maker() as session:
             sent = (await session.scalars(select(AuditEvent).where(
                 AuditEvent.type == "followup.sent"))).one()
-        assert sent.at.replace(tzinfo=UTC) >= datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
+        assert sent.at.replace(tzinfo=UTC) >= datetime(2030, 12, 4, 13, 0, tzinfo=UTC)
 
 
 async def test_an_opted_out_lead_gets_no_nudge(make_stack: Any) -> None:
