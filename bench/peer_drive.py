@@ -87,6 +87,8 @@ class Msg:
     first_s: float | None = None
     bot_s: float | None = None
     bot_at: float | None = None
+    new: bool = False
+    """The lead's first message (issue 12's promise: a new lead hears from us within 3 s)."""
 
 
 Post = Callable[[Msg, str], Coroutine[Any, Any, None]]
@@ -156,7 +158,7 @@ class Driver:
             await asyncio.sleep(max(0.0, self.start + i / self.rate - time.perf_counter()))
             now = time.perf_counter()
             lead = self._lead(now)
-            m = Msg(lead, now)
+            m = Msg(lead, now, new=lead.sent == 0)
             lead.inflight = m
             text = lead.texts[lead.sent]
             lead.sent += 1
@@ -199,6 +201,7 @@ def figures(d: Driver) -> dict[str, Any]:
     answers = [m.answer_s for m in d.msgs if m.answer_s is not None]
     first = [m.first_s if m.first_s is not None else inf for m in d.msgs]
     bot = [m.bot_s if m.bot_s is not None else inf for m in d.msgs]
+    new = [m.first_s if m.first_s is not None else inf for m in d.msgs if m.new]
     window = d.start + d.seconds
     in_window = sum(1 for m in d.msgs if m.bot_at is not None and m.bot_at <= window)
     statuses = Counter(m.status for m in d.msgs)
@@ -209,6 +212,8 @@ def figures(d: Driver) -> dict[str, Any]:
         "webhook_p50_ms": _p(answers, 50, 1000), "webhook_p99_ms": _p(answers, 99, 1000),
         "webhook_max_ms": round(max(answers) * 1000, 1) if answers else None,
         "first_out_p50_s": _p(first, 50), "first_out_p99_s": _p(first, 99),
+        "new_first_p50_s": _p(new, 50), "new_first_p99_s": _p(new, 99),
+        "new_first_max_s": _p(new, 100),
         "bot_p50_s": _p(bot, 50), "bot_p99_s": _p(bot, 99),
         "bot_answers_per_s": round(in_window / d.seconds, 2),
         "answered": sum(1 for m in d.msgs if m.bot_at is not None),

@@ -162,6 +162,7 @@ def create_app(
                     lease_seconds=settings.lease_seconds, outbox=services.outbox,
                     idle_close_after=handoff_config.policy.close.idle_after,
                     stall_after=timedelta(seconds=settings.stall_after_seconds),
+                    max_in_flight=settings.worker_in_flight, side_tasks=[pipeline.lane.run],
                 )
                 app[WORKER] = worker
                 task = asyncio.create_task(worker.run(), name="worker")
@@ -204,7 +205,7 @@ class _services:
         await migrate(url)
         self.engine = make_engine(url)
         store = Store(make_sessionmaker(self.engine), serialize_writes=url.startswith("sqlite"))
-        self._redis_cm = connect_redis(s.redis_url, s.var_dir)
+        self._redis_cm = connect_redis(s.redis_url, s.var_dir, s.redis_max_connections)
         redis = await self._redis_cm.__aenter__()
         queue = InboundQueue(redis, s.partitions)
         await queue.ensure_groups()

@@ -162,7 +162,9 @@ async def worker(settings: object, *, burst: bool) -> int:
         w = Worker(services.queue, services.timers, app[PIPELINE].handle,
                    lease_seconds=settings.lease_seconds, outbox=services.outbox,
                    idle_close_after=load_handoff_config(settings).policy.close.idle_after,
-                   stall_after=timedelta(seconds=settings.stall_after_seconds))
+                   stall_after=timedelta(seconds=settings.stall_after_seconds),
+                   max_in_flight=settings.worker_in_flight,
+                   side_tasks=[app[PIPELINE].lane.run])
         if burst:
             handled = await w.run_burst()
             print(f"processed {handled} event(s)")

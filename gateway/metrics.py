@@ -20,6 +20,8 @@ FIRST_REPLY = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10),
 )
 ACKS = Counter("pronto_ack_sent_total", "Instant acknowledgements sent because Rasa was slow/down")
+LANE_ACKS = Counter("pronto_ack_lane_sent_total",
+                    "Acknowledgements the acknowledgement lane sent (a backlog in front of Rasa)")
 QUEUE_DEPTH = Gauge("pronto_queue_depth", "Unacknowledged queue entries")
 TIMERS_FIRED = Counter("pronto_timers_fired_total", "Timers fired", ["kind"])
 INTAKE = Counter("pronto_intake_total", "Leads delivered by intake", ["kind", "result"])

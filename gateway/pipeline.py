@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
+from gateway.ack_lane import ACK_SENT, AckLane, claim_first, record_lane_ack
 from gateway.channels.base import ShowsTyping
 from gateway.compliance_flow import ComplianceFlow
 from gateway.errors import BotUnavailable
@@ -70,7 +71,10 @@ class Pipeline:
         self._fresh: dict[int, tuple[Lead, Message]] = {}
         """A new lead and its first message, from `_record` to `drain` (no re-read)."""
         self._acked: set[int] = set()
-        """Messages acknowledged already in the transaction that stored them."""
+        """Messages acknowledged already (in the transaction that stored them, or by the lane)."""
+        self.lane = AckLane(services)
+        """The acknowledgement lane; the worker runs it (`lane.run`)."""
+        self.register(ACK_SENT, lambda body: record_lane_ack(services, body))
 
     def register(self, event_type: str, handler: Callable[[dict[str, Any]], Awaitable[None]]
                  ) -> None:
@@ -166,7 +170,12 @@ class Pipeline:
                 # when the budget is already short (a backlog) the acknowledgement is queued
                 # in this transaction, the moment the message is stored.
                 self._fresh[lead.id] = (lead, msg)
-                if self._ack_due(msg) and await self._ack_once(lead):
+                if not await claim_first(self.s, inbound):
+                    # The lane acknowledges (or did): no second text, in this quiet window.
+                    await self.s.redis.set(f"pronto:acked:{lead.id}", "1",
+                                           ex=ACK_QUIET_SECONDS)
+                    self._acked.add(msg.id)
+                elif self._ack_due(msg) and await self._ack_once(lead):
                     await self._queue_ack(session, lead, msg)
                     self._acked.add(msg.id)
             return lead.id

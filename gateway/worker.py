@@ -20,12 +20,13 @@ import math
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from gateway import metrics
 from gateway.bot_stalls import resume_stalled
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 OUTAGE_ALERT_SECONDS = 300.0
 """An event waiting out a SQL/Redis outage this long is logged at ERROR (once)."""
 TRANSIENT = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError,
-             ConnectionError, TimeoutError)
+             ConnectionError, TimeoutError, PoolTimeoutError)
 """Errors of the infrastructure, not of the event: retried until it is back."""
 Handler = Callable[[Event], Awaitable[None]]
 
@@ -67,7 +68,7 @@ class Worker:
         *,
         lease_seconds: float = 15.0,
         timer_interval: float = 0.2,
-        max_in_flight: int = 1024,
+        max_in_flight: int = 32,
         max_attempts: int = 3,
         worker_id: str | None = None,
         outbox: Outbox | None = None,
@@ -76,6 +77,7 @@ class Worker:
         close_interval: float = 300.0,
         stall_after: timedelta | None = None,
         stall_interval: float = 30.0,
+        side_tasks: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         """Create a worker.
 
@@ -85,7 +87,8 @@ class Worker:
             handler: processes one queue event.
             lease_seconds: partition lease.
             timer_interval: seconds between timer runs.
-            max_in_flight: events processed concurrently at most.
+            max_in_flight: events processed concurrently at most; the rest wait in the
+                queue (most of those in flight wait for a Rasa slot).
             max_attempts: tries per event before it is parked in the dead stream.
             worker_id: this worker's name (default: host and a nonce).
             outbox: sweep its queued messages left by dead processes (None: no sweeper).
@@ -95,6 +98,8 @@ class Worker:
             stall_after: resume messages pending for the bot this long with no retry timer
                 (None: no stall sweep).
             stall_interval: seconds between stall sweeps.
+            side_tasks: loops run next to the consumers while the worker runs (the
+                acknowledgement lane), cancelled when it stops.
         """
         self.queue = queue
         self.redis = queue.redis
@@ -114,6 +119,7 @@ class Worker:
         self.stall_after = stall_after
         self._every = {"sweep": sweep_interval, "close": close_interval, "stalls": stall_interval}
         self._last: dict[str, float] = {}
+        self._side = tuple(side_tasks)
 
     def _lease_key(self, p: int) -> str:
         return f"{self.queue.prefix}:partition-lease:{p}"
@@ -129,6 +135,7 @@ class Worker:
         tasks = [
             asyncio.create_task(self._balance_loop(), name="balance"),
             asyncio.create_task(self._timer_loop(), name="timers"),
+            *(asyncio.create_task(_logged(side), name="side") for side in self._side),
         ]
         try:
             await self._stop.wait()
@@ -341,6 +348,16 @@ class Worker:
             if not progressed:
                 break
         return handled
+
+
+async def _logged(side: Callable[[], Awaitable[None]]) -> None:
+    """Run a side loop; a crash is logged, not raised into the worker."""
+    try:
+        await side()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("worker side task failed")
 
 
 async def _cancel(task: asyncio.Task[None], attempts: int = 20) -> None:

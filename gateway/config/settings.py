@@ -139,6 +139,18 @@ class Settings(BaseSettings):
     """Turns one process sends to Rasa at once (per replica list); beyond it, new leads are
     acknowledged at once and their turn waits for a slot."""
     rasa_retry_seconds: float = Field(5.0, validation_alias="PRONTO_RASA_RETRY")
+    ack_lane: bool = Field(True, validation_alias="PRONTO_ACK_LANE")
+    """A new lead's first message nobody has taken on at 60 % of `ack_budget_seconds` after
+    its webhook is acknowledged by the workers' acknowledgement lane (`gateway.ack_lane`),
+    however long the queue in front of it (the rest of the budget is for the send)."""
+    worker_in_flight: int = Field(32, ge=1, le=4096, validation_alias="PRONTO_WORKER_IN_FLIGHT")
+    """Events one worker process works on at once (most wait for a Rasa slot). The rest wait
+    in the durable queue, where they cost nothing: taking more only splits the CPU and the
+    connection pools among messages Rasa cannot answer sooner."""
+    redis_max_connections: int = Field(
+        64, ge=4, le=10000, validation_alias="PRONTO_REDIS_MAX_CONNECTIONS")
+    """Connections one process opens to Redis at most; past it a command waits for a free
+    one (up to 20 s) instead of failing."""
     lease_seconds: float = Field(15.0, validation_alias="PRONTO_LEASE_SECONDS")
     outbox_lease_seconds: float = Field(
         120.0, ge=5.0, validation_alias="PRONTO_OUTBOX_LEASE_SECONDS"

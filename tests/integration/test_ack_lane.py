@@ -1,0 +1,143 @@
+"""The acknowledgement lane (`gateway.ack_lane`): with a backlog in front of Rasa, new leads are
+acknowledged at the lane's moment, once, in their language, and the pipeline records it; the
+lane leaves alone whoever is not a new lead or writes a compliance keyword. Real Redis and
+SQL, the real twilio client against the fake Twilio API, a slow fake Rasa."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.ack_lane import LANE, MAIN, SKIPPED, claim_first, claim_key
+from gateway.messages import Inbound
+from gateway.store.models import AuditEvent, Identity, Message
+from tests.conftest import wait_until
+from tests.fakes.rasa import FakeRasa
+
+ACK_EN, ACK_ES = "Thanks for reaching out", "Gracias por escribir"
+
+
+async def _ack_rows(stack: Any, phone: str) -> list[Message]:
+    async with stack.services.store.maker() as s:
+        lead_id = await s.scalar(select(Identity.lead_id).where(Identity.address == phone))
+        rows = await s.scalars(select(Message).where(
+            Message.lead_id == lead_id, Message.direction == "out", Message.author == "system"))
+        return list(rows)
+
+
+async def test_a_backlog_still_gets_every_new_lead_acknowledged_in_time_once(
+        make_stack: Any) -> None:
+    """One event at a time in the worker, one Rasa slot, a 1 s Rasa: six new leads at once wait
+    in the queue up to six seconds, and each hears from us at the lane's moment (60 % of 0.7 s)."""
+    slow = await FakeRasa(delay=1.0).start()
+    try:
+        async with make_stack(fake_rasa=slow, ack_budget_seconds=0.7, rasa_concurrency=1,
+                              worker_in_flight=1) as stack:
+            loop = asyncio.get_running_loop()
+            phones = [f"+1305555088{i}" for i in range(6)]
+            texts = ["Hi, I want to buy a house", "Hola, busco casa en Doral"] * 3
+            t0 = loop.time()
+            await asyncio.gather(*(stack.sms(t, phone=p) for p, t in zip(phones, texts,
+                                                                         strict=True)))
+            firsts = await asyncio.gather(*(stack.twilio.wait_for(p, 1) for p in phones))
+            for (first,) in firsts:
+                assert first.at - t0 < 1.5, "acknowledged late"
+            # The ones the pipeline could not reach in time were the lane's, in their language.
+            acked = [(f[0].to, f[0].body) for f in firsts if ACK_EN in f[0].body
+                     or ACK_ES in f[0].body]
+            assert len(acked) >= 4
+            for phone, body in acked:
+                spanish = texts[phones.index(phone)].startswith("Hola")
+                assert (ACK_ES if spanish else ACK_EN) in body
+            for p in phones:  # then the bot's answer, once, after at most one acknowledgement
+                sent = await stack.twilio.wait_for(p, 2 if (p, firsts[phones.index(p)][0].body)
+                                                   in acked else 1, timeout=30)
+                assert not (ACK_EN in sent[-1].body or ACK_ES in sent[-1].body)
+            await asyncio.sleep(0.5)
+            assert all(len(stack.twilio.to(p)) <= 2 for p in phones)
+            assert len(slow.requests) == 6
+            # Every acknowledgement is recorded: one outbound row with Twilio's sid and status,
+            # and its audit event.
+            for phone, _ in acked:
+                async def recorded(phone: str = phone) -> bool:
+                    return len(await _ack_rows(stack, phone)) == 1
+
+                await wait_until(recorded, what=f"the acknowledgement of {phone} recorded")
+                (row,) = await _ack_rows(stack, phone)
+                assert row.status == "queued"  # what Twilio answered; its callbacks follow
+                assert row.provider_id == stack.twilio.to(phone)[0].sid
+            async with stack.services.store.maker() as s:
+                lane = list(await s.scalars(select(AuditEvent).where(
+                    AuditEvent.type == "bot.ack_sent")))
+            assert len(lane) == len(acked)
+    finally:
+        await slow.stop()
+
+
+async def test_the_lane_leaves_known_leads_and_keywords_to_the_pipeline(
+        make_stack: Any) -> None:
+    slow = await FakeRasa(delay=1.2).start()
+    try:
+        async with make_stack(fake_rasa=slow, ack_budget_seconds=0.5, rasa_concurrency=1,
+                              worker_in_flight=1) as stack:
+            known, blocker, stopper = "+13055550901", "+13055550902", "+13055550903"
+            await stack.sms("Hi, I want to buy a house", phone=known)
+            await stack.twilio.wait_for(known, 2, timeout=10)  # acknowledged, then answered
+            await stack.sms("Hi, I want to sell", phone=blocker)  # holds the only slot
+            await asyncio.sleep(0.1)
+            await stack.sms("Doral", phone=known, sid="SM" + "a" * 32)
+            await stack.sms("STOP", phone=stopper, sid="SM" + "b" * 32)
+            redis = stack.services.redis
+
+            async def decided() -> bool:
+                return await redis.get(claim_key("sms", "SM" + "a" * 32)) is not None
+
+            await wait_until(decided, what="the lane's look at the known lead")
+            assert await redis.get(claim_key("sms", "SM" + "a" * 32)) == SKIPPED
+            sent = await stack.twilio.wait_for(stopper, 1, timeout=15)
+            assert sent[0].body != "" and ACK_EN not in sent[0].body  # the STOP confirmation
+            assert await redis.get(claim_key("sms", "SM" + "b" * 32)) is None  # never claimed
+            await stack.twilio.wait_for(known, 3, timeout=15)
+            await asyncio.sleep(0.5)
+            assert sum(ACK_EN in s.body for s in stack.twilio.to(known)) == 1  # the first only
+            assert len(stack.twilio.to(stopper)) == 1
+    finally:
+        await slow.stop()
+
+
+async def test_one_claim_decides_who_acknowledges(make_stack: Any) -> None:
+    async with make_stack() as stack:
+        s, redis = stack.services, stack.services.redis
+
+        def inbound(sid: str) -> Inbound:
+            return Inbound(channel="sms", address="+13055550999", text="hi", provider_id=sid)
+
+        assert await claim_first(s, inbound("SM1")) is True  # the pipeline first: its own
+        assert await redis.get(claim_key("sms", "SM1")) == MAIN
+        assert await claim_first(s, inbound("SM1")) is True  # a redelivery keeps it
+        await redis.set(claim_key("sms", "SM2"), LANE)
+        assert await claim_first(s, inbound("SM2")) is False  # the lane is acknowledging
+        await redis.set(claim_key("sms", "SM3"), SKIPPED)
+        assert await claim_first(s, inbound("SM3")) is True  # the lane looked and let go
+
+
+async def test_a_new_lead_writing_twice_in_the_backlog_is_acknowledged_once(
+        make_stack: Any) -> None:
+    slow = await FakeRasa(delay=1.0).start()
+    try:
+        async with make_stack(fake_rasa=slow, ack_budget_seconds=0.5, rasa_concurrency=1,
+                              worker_in_flight=1) as stack:
+            blocker, twice = "+13055550911", "+13055550912"
+            await stack.sms("Hi, I want to sell", phone=blocker)  # holds the only slot
+            await asyncio.sleep(0.05)
+            await stack.sms("Hi", phone=twice)
+            await stack.sms("I want to buy a house in Doral", phone=twice)
+            sent = await stack.twilio.wait_for(twice, 3, timeout=20)  # an ack, two answers
+            await asyncio.sleep(0.5)
+            acks = [s for s in stack.twilio.to(twice) if ACK_EN in s.body]
+            assert len(acks) == 1 and sent[0] is acks[0]
+            assert len(stack.twilio.to(twice)) == 3
+    finally:
+        await slow.stop()
