@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
-from sqlalchemy import select
+from sqlalchemy import Executable, literal, select, union_all
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway import metrics
@@ -40,8 +40,8 @@ from gateway.domain.segments import to_gsm7
 from gateway.messages import SMS, Inbound, Outbound, utcnow
 from gateway.pipeline_steps import default_language
 from gateway.services import Services
-from gateway.store.leads import audit, current_conversation, find_agent_by_address, find_message
-from gateway.store.models import Identity, Lead, Message
+from gateway.store.leads import audit, current_conversation, find_message
+from gateway.store.models import Agent, Identity, Lead, Message
 
 log = logging.getLogger(__name__)
 LANE_SHARE = 0.6
@@ -160,11 +160,7 @@ class AckLane:
                                       ex=ADDRESS_QUIET_SECONDS):
             return SKIPPED
         async with self.s.store.maker() as session:
-            known = (await session.execute(
-                select(Identity.id).where(Identity.kind == inbound.identity_kind,
-                                          Identity.address == inbound.address).limit(1)
-            )).first()
-            if known is not None or await find_agent_by_address(session, inbound) is not None:
+            if (await session.execute(_known(inbound))).first() is not None:
                 return SKIPPED
         default = default_language(self.s.settings, inbound)
         language = self.s.language.decide(inbound.text, previous=None, fallback=default).language
@@ -213,6 +209,21 @@ async def record_lane_ack(s: Services, body: dict[str, Any]) -> None:
               message_id=inbound.id if inbound is not None else None, lane=True,
               send_ms=body.get("send_ms"))
     await s.redis.set(f"pronto:acked:{lead.id}", "1", nx=True, ex=600)
+
+
+def _known(inbound: Inbound) -> Executable:
+    """One statement: a lead's identity, or an active agent, behind the sender's address (the
+    agent test is `find_agent_by_address`'s)."""
+    q = select(literal(1)).select_from(Identity).where(
+        Identity.kind == inbound.identity_kind, Identity.address == inbound.address)
+    if inbound.identity_kind == "phone":
+        agent = Agent.phone == inbound.address
+    elif inbound.channel == "telegram":
+        agent = Agent.telegram_chat_id == inbound.address
+    else:
+        return q.limit(1)
+    return union_all(q, select(literal(1)).select_from(Agent).where(
+        agent, Agent.active.is_(True))).limit(1)
 
 
 def _age(received_at: datetime) -> float:

@@ -103,6 +103,7 @@ def create_app(
     run_workers: bool | None = None,
     language: LanguageDetector | None = None,
     listeners: bool = True,
+    sql_pre_ping: bool = True,
 ) -> web.Application:
     """Build the gateway application.
 
@@ -113,6 +114,8 @@ def create_app(
         language: a prebuilt detector (tests share one; it loads models once).
         listeners: open the lead-email SMTP listener when configured (`pronto worker`
             processes do not: one listener per deployment, in the web process).
+        sql_pre_ping: test pooled SQL connections before use (`gateway.store.db.make_engine`);
+            `pronto worker` does without: it retries an event whose connection died.
     """
     quiet_loggers()
     app = web.Application(middlewares=[error_middleware], client_max_size=1024**2)
@@ -128,7 +131,8 @@ def create_app(
     followup_config = load_followup_config(followup_path(settings), settings.languages)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        async with _services(settings, clock, language) as services, AsyncExitStack() as stack:
+        async with (_services(settings, clock, language, sql_pre_ping) as services,
+                    AsyncExitStack() as stack):
             services.channels = {c: a for a in adapters.values() for c in a.channels}
             enqueue = _enqueuer(services.queue)
             context = ChannelContext(enqueue=enqueue, redis=services.redis)
@@ -196,14 +200,16 @@ def create_app(
 class _services:
     """Open every client the services need and close them in reverse order."""
 
-    def __init__(self, settings: Settings, clock: Clock, language: LanguageDetector | None):
+    def __init__(self, settings: Settings, clock: Clock, language: LanguageDetector | None,
+                 pre_ping: bool = True):
         self.settings, self.clock, self.language = settings, clock, language
+        self.pre_ping = pre_ping
 
     async def __aenter__(self) -> Services:
         s = self.settings
         url = s.resolved_database_url()
         await migrate(url)
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pre_ping=self.pre_ping)
         store = Store(make_sessionmaker(self.engine), serialize_writes=url.startswith("sqlite"))
         self._redis_cm = connect_redis(s.redis_url, s.var_dir, s.redis_max_connections)
         redis = await self._redis_cm.__aenter__()

@@ -146,7 +146,7 @@ async def worker(settings: object, *, burst: bool) -> int:
     assert isinstance(settings, Settings)
     from aiohttp import web
 
-    app = create_app(settings, run_workers=False, listeners=False)
+    app = create_app(settings, run_workers=False, listeners=False, sql_pre_ping=False)
     # An AppRunner with no site runs the app's start-up and clean-up without serving HTTP:
     # the same clients and checks as `serve`.
     runner = web.AppRunner(app)
