@@ -12,13 +12,16 @@ answers itself).
 
 One claim per message decides who acknowledges it: `pronto:first:{channel}:{provider id}`,
 set NX by the pipeline when it stores a new lead's first message for the bot (`claim_first`),
-and by the lane when it fires. The lane sends through the channel adapter at once, with no SQL
-write on the way (that is what keeps it cheap), and queues an `ack_sent` event on the lead's
-key: the pipeline runs it after the message (same key, same partition, in order) and records
-the outbound message and the `bot.ack_sent` audit event (`record_lane_ack`). A failed send is
-left to the pipeline, which acknowledges through the outbox with its retries. A worker that
-dies loses only the acknowledgements it had not fired yet: the pipeline still sends those
-itself, late, when it reaches the messages.
+and by the lane when it fires and SQL knows no one behind the address. The lane sends through
+the channel adapter at once, with no SQL write on the way (that is what keeps it cheap), and
+leaves the send on the claim; the pipeline, reaching the message later, records the outbound
+message and the `bot.ack_sent` audit event in the transaction that stores the message. If the
+pipeline went by while the lane was sending, the lane queues an `ack_sent` event on the lead's
+key instead, which the pipeline runs after the message (same key, in order). A failed send
+before the pipeline looked leaves the message to the pipeline, which acknowledges through the
+outbox with its retries; one that fails after it looked is not retried (the bot's answer still
+follows). A worker that dies loses only the acknowledgements it had not fired yet: the pipeline
+sends those itself, late, when it reaches the messages.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ import asyncio
 import json
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import Executable, literal, select, union_all
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
 from gateway.domain.compliance import assess, keyword
@@ -56,7 +61,12 @@ ADDRESS_QUIET_SECONDS = 600
 """At most one lane acknowledgement per address in this window (the pipeline's own window)."""
 MAX_WAITING = 20000
 """Acknowledgements waiting for their moment in one process, at most (a memory bound)."""
-MAIN, LANE, SENT, SKIPPED, FAILED = "main", "lane", "lane:sent", "lane:skipped", "lane:failed"
+MAIN, LANE, MAIN_SAW, FAILED = "main", "lane", "lane:main-saw", "lane:failed"
+OTHER = "lane:other"
+"""The lane acknowledged another message from the same new lead: none for this one."""
+NEW, KNOWN = "new", "known"
+SENT = "lane:sent:"
+"""Prefix of the claim once the lane sent: the send follows as JSON, for the pipeline."""
 
 
 def claim_key(channel: str, provider_id: str) -> str:
@@ -64,15 +74,37 @@ def claim_key(channel: str, provider_id: str) -> str:
     return f"pronto:first:{channel}:{provider_id}"
 
 
-async def claim_first(s: Services, inbound: Inbound) -> bool:
-    """The pipeline takes a new lead's first message on; False when the lane holds it
-    (acknowledging or acknowledged: the pipeline must not acknowledge it again)."""
+@dataclass(frozen=True, slots=True)
+class FirstClaim:
+    """What `claim_first` found.
+
+    Attributes:
+        ours: the pipeline acknowledges the message if it must (the lane did not).
+        lane_send: the lane's send, for the pipeline to record in its transaction; None when
+            the lane is still sending (it queues an `ack_sent` event instead) or did not.
+    """
+
+    ours: bool
+    lane_send: dict[str, Any] | None = None
+
+
+async def claim_first(s: Services, inbound: Inbound, *, new: bool = True) -> FirstClaim:
+    """The pipeline takes a new lead's first message on (`new`), or learns that the lane has
+    it; for a message of a lead it knows it only looks (the lane may have acknowledged this
+    message while the lead's first one, acknowledged by nobody, was still in the queue)."""
     key = claim_key(inbound.channel, inbound.provider_id)
-    if await s.redis.set(key, MAIN, nx=True, ex=CLAIM_TTL):
-        return True
-    holder = await s.redis.get(key)
-    # Skipped or failed by the lane: the message is the pipeline's, as if never claimed.
-    return holder in (MAIN, SKIPPED, FAILED)
+    if new and await s.redis.set(key, MAIN, nx=True, ex=CLAIM_TTL):
+        return FirstClaim(ours=True)
+    holder = _text(await s.redis.get(key))
+    if holder == LANE:
+        # Still sending: say the pipeline went by, so the lane queues the record itself. The
+        # swap returns what was there: the lane may have finished in between.
+        holder = _text(await s.redis.set(key, MAIN_SAW, ex=CLAIM_TTL, get=True))
+    if holder.startswith(SENT):
+        return FirstClaim(ours=False, lane_send=json.loads(holder[len(SENT):]))
+    if holder in (LANE, MAIN_SAW, OTHER):
+        return FirstClaim(ours=False)
+    return FirstClaim(ours=True)  # the pipeline's already, or nobody's (the claim expired)
 
 
 class AckLane:
@@ -141,27 +173,44 @@ class AckLane:
             return  # STOP, HELP, a revocation or a flagged request: the pipeline answers
         key = claim_key(inbound.channel, inbound.provider_id)
         try:
-            if not await self.s.redis.set(key, LANE, nx=True, ex=CLAIM_TTL):
+            if await self.s.redis.exists(key):
                 return  # the pipeline has the message: it acknowledges if it must
-            outcome = await self._acknowledge(inbound)
-            await self.s.redis.set(key, outcome, ex=CLAIM_TTL)
+            verdict = await self._new_lead(inbound)
+            if verdict != NEW:
+                if verdict == OTHER:  # the pipeline must not acknowledge this one either
+                    await self.s.redis.set(key, OTHER, nx=True, ex=CLAIM_TTL)
+                return
+            if not await self.s.redis.set(key, LANE, nx=True, ex=CLAIM_TTL):
+                return  # the pipeline took it meanwhile: it acknowledges if it must
+            send = await self._send(inbound)
+            if send is None:
+                await self.s.redis.set(key, FAILED, ex=CLAIM_TTL)
+                return
+            before = _text(await self.s.redis.set(key, SENT + json.dumps(send), ex=CLAIM_TTL,
+                                                  get=True))
+            if before == MAIN_SAW:  # the pipeline went by while we sent: record it later
+                await self.s.queue.enqueue(inbound.queue_key, ACK_SENT, send)
         except (RedisError, SQLAlchemyError, OSError) as exc:
             log.warning("ack lane skipped a message: %s", type(exc).__name__)
             return
-        if outcome == SENT:
-            metrics.ACKS.inc()
-            metrics.LANE_ACKS.inc()
+        metrics.ACKS.inc()
+        metrics.LANE_ACKS.inc()
 
-    async def _acknowledge(self, inbound: Inbound) -> str:
-        """Send the acknowledgement to a new lead; the outcome to store on the claim."""
-        # A new lead's second message can come before the pipeline stored the first (both in
-        # the backlog): one acknowledgement per address and quiet window, whatever SQL says.
-        if not await self.s.redis.set(f"pronto:lane-acked:{inbound.queue_key}", "1", nx=True,
-                                      ex=ADDRESS_QUIET_SECONDS):
-            return SKIPPED
+    async def _new_lead(self, inbound: Inbound) -> str:
+        """NEW: no lead and no agent behind the address, and the first lane acknowledgement
+        to it in the quiet window; OTHER: the lane acknowledged another message from it (a new
+        lead's second message can come before the pipeline stored the first, both in the
+        backlog); KNOWN: someone we know."""
         async with self.s.store.maker() as session:
             if (await session.execute(_known(inbound))).first() is not None:
-                return SKIPPED
+                return KNOWN
+        if await self.s.redis.set(f"pronto:lane-acked:{inbound.queue_key}", "1", nx=True,
+                                  ex=ADDRESS_QUIET_SECONDS):
+            return NEW
+        return OTHER
+
+    async def _send(self, inbound: Inbound) -> dict[str, Any] | None:
+        """Send the acknowledgement; what to record of it, None when the send failed."""
         default = default_language(self.s.settings, inbound)
         language = self.s.language.decide(inbound.text, previous=None, fallback=default).language
         text = self.s.templates.render("ack", language, brokerage=self.s.settings.brokerage)
@@ -173,15 +222,13 @@ class AckLane:
                 Outbound(channel=inbound.channel, address=inbound.address, text=text))
         except Exception as exc:  # any channel error: the pipeline acknowledges via the outbox
             log.warning("ack lane send failed on %s: %s", inbound.channel, type(exc).__name__)
-            return FAILED
-        sid = results[0].provider_id if results else ""
-        status = results[0].status if results else "sent"
-        await self.s.queue.enqueue(inbound.queue_key, ACK_SENT, {
-            "channel": inbound.channel, "kind": inbound.identity_kind, "address": inbound.address,
-            "provider_id": inbound.provider_id, "sid": sid, "status": status, "text": text,
-            "language": language, "at": self.s.clock().isoformat(),
-            "send_ms": round((time.monotonic() - started) * 1000, 1)})
-        return SENT
+            return None
+        return {"channel": inbound.channel, "kind": inbound.identity_kind,
+                "address": inbound.address, "provider_id": inbound.provider_id,
+                "sid": results[0].provider_id if results else "",
+                "status": results[0].status if results else "sent", "text": text,
+                "language": language, "at": self.s.clock().isoformat(),
+                "send_ms": round((time.monotonic() - started) * 1000, 1)}
 
 
 async def record_lane_ack(s: Services, body: dict[str, Any]) -> None:
@@ -197,18 +244,20 @@ async def record_lane_ack(s: Services, body: dict[str, Any]) -> None:
             return
         conv = await current_conversation(session, lead)
         inbound = await find_message(session, str(body["channel"]), str(body["provider_id"]))
-        at = datetime.fromisoformat(str(body["at"]))
-        out = Message(direction="out", author="system", channel=str(body["channel"]),
-                      address=str(body["address"]), text=str(body["text"]),
-                      language=str(body["language"]), lead_id=lead.id,
-                      conversation_id=conv.id, status=str(body.get("status") or "sent"),
-                      provider_id=str(body.get("sid") or "") or None, created_at=at)
-        session.add(out)
-        await session.flush()
-        audit(session, "bot.ack_sent", lead_id=lead.id,
-              message_id=inbound.id if inbound is not None else None, lane=True,
-              send_ms=body.get("send_ms"))
-    await s.redis.set(f"pronto:acked:{lead.id}", "1", nx=True, ex=600)
+        record_lane_send(session, lead.id, conv.id, inbound.id if inbound else None, body)
+
+
+def record_lane_send(session: AsyncSession, lead_id: int, conversation_id: int,
+                     message_id: int | None, send: dict[str, Any]) -> None:
+    """Store the lane's acknowledgement as the outbound message it was, and audit it."""
+    session.add(Message(
+        direction="out", author="system", channel=str(send["channel"]),
+        address=str(send["address"]), text=str(send["text"]), language=str(send["language"]),
+        lead_id=lead_id, conversation_id=conversation_id,
+        status=str(send.get("status") or "sent"), provider_id=str(send.get("sid") or "") or None,
+        created_at=datetime.fromisoformat(str(send["at"]))))
+    audit(session, "bot.ack_sent", lead_id=lead_id, message_id=message_id, lane=True,
+          send_ms=send.get("send_ms"))
 
 
 def _known(inbound: Inbound) -> Executable:
@@ -224,6 +273,13 @@ def _known(inbound: Inbound) -> Executable:
         return q.limit(1)
     return union_all(q, select(literal(1)).select_from(Agent).where(
         agent, Agent.active.is_(True))).limit(1)
+
+
+def _text(value: object) -> str:
+    """A Redis reply as text ("" for none); the client decodes, but is typed for bytes too."""
+    if isinstance(value, bytes):
+        return value.decode()
+    return value if isinstance(value, str) else ""
 
 
 def _age(received_at: datetime) -> float:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
-from gateway.ack_lane import ACK_SENT, AckLane, claim_first, record_lane_ack
+from gateway.ack_lane import ACK_SENT, AckLane, claim_first, record_lane_ack, record_lane_send
 from gateway.channels.base import ShowsTyping
 from gateway.compliance_flow import ComplianceFlow
 from gateway.errors import BotUnavailable
@@ -165,16 +165,25 @@ class Pipeline:
                 )
                 return None
             msg.bot_status = "pending"
+            if not created:
+                # The lane may have acknowledged this message while the lead's first one was
+                # still queued: record that send here (only a look: nothing is claimed).
+                seen = await claim_first(self.s, inbound, new=False)
+                if seen.lane_send is not None:
+                    record_lane_send(session, lead.id, conv.id, msg.id, seen.lane_send)
             if created:
                 # Nothing else of this lead can be pending: `drain` need not read it back. And
                 # when the budget is already short (a backlog) the acknowledgement is queued
                 # in this transaction, the moment the message is stored.
                 self._fresh[lead.id] = (lead, msg)
-                if not await claim_first(self.s, inbound):
+                claim = await claim_first(self.s, inbound)
+                if not claim.ours:
                     # The lane acknowledges (or did): no second text, in this quiet window.
                     await self.s.redis.set(f"pronto:acked:{lead.id}", "1",
                                            ex=ACK_QUIET_SECONDS)
                     self._acked.add(msg.id)
+                    if claim.lane_send is not None:
+                        record_lane_send(session, lead.id, conv.id, msg.id, claim.lane_send)
                 elif self._ack_due(msg) and await self._ack_once(lead):
                     await self._queue_ack(session, lead, msg)
                     self._acked.add(msg.id)

@@ -6,11 +6,12 @@ SQL, the real twilio client against the fake Twilio API, a slow fake Rasa."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from sqlalchemy import select
 
-from gateway.ack_lane import LANE, MAIN, SKIPPED, claim_first, claim_key
+from gateway.ack_lane import FAILED, LANE, MAIN, MAIN_SAW, SENT, claim_first, claim_key
 from gateway.messages import Inbound
 from gateway.store.models import AuditEvent, Identity, Message
 from tests.conftest import wait_until
@@ -91,11 +92,8 @@ async def test_the_lane_leaves_known_leads_and_keywords_to_the_pipeline(
             await stack.sms("STOP", phone=stopper, sid="SM" + "b" * 32)
             redis = stack.services.redis
 
-            async def decided() -> bool:
-                return await redis.get(claim_key("sms", "SM" + "a" * 32)) is not None
-
-            await wait_until(decided, what="the lane's look at the known lead")
-            assert await redis.get(claim_key("sms", "SM" + "a" * 32)) == SKIPPED
+            await asyncio.sleep(1.0)  # past the lane's moment (0.3 s): it looked and let go
+            assert await redis.get(claim_key("sms", "SM" + "a" * 32)) is None
             sent = await stack.twilio.wait_for(stopper, 1, timeout=15)
             assert sent[0].body != "" and ACK_EN not in sent[0].body  # the STOP confirmation
             assert await redis.get(claim_key("sms", "SM" + "b" * 32)) is None  # never claimed
@@ -114,13 +112,18 @@ async def test_one_claim_decides_who_acknowledges(make_stack: Any) -> None:
         def inbound(sid: str) -> Inbound:
             return Inbound(channel="sms", address="+13055550999", text="hi", provider_id=sid)
 
-        assert await claim_first(s, inbound("SM1")) is True  # the pipeline first: its own
+        assert (await claim_first(s, inbound("SM1"))).ours  # the pipeline first: its own
         assert await redis.get(claim_key("sms", "SM1")) == MAIN
-        assert await claim_first(s, inbound("SM1")) is True  # a redelivery keeps it
+        assert (await claim_first(s, inbound("SM1"))).ours  # a redelivery keeps it
         await redis.set(claim_key("sms", "SM2"), LANE)
-        assert await claim_first(s, inbound("SM2")) is False  # the lane is acknowledging
-        await redis.set(claim_key("sms", "SM3"), SKIPPED)
-        assert await claim_first(s, inbound("SM3")) is True  # the lane looked and let go
+        claim = await claim_first(s, inbound("SM2"))  # the lane is sending
+        assert not claim.ours and claim.lane_send is None
+        assert await redis.get(claim_key("sms", "SM2")) == MAIN_SAW  # so it queues the record
+        await redis.set(claim_key("sms", "SM3"), SENT + json.dumps({"sid": "SMx"}))
+        claim = await claim_first(s, inbound("SM3"))  # the lane sent: record it here
+        assert not claim.ours and claim.lane_send == {"sid": "SMx"}
+        await redis.set(claim_key("sms", "SM4"), FAILED)
+        assert (await claim_first(s, inbound("SM4"))).ours  # the lane failed: ours, outbox
 
 
 async def test_a_new_lead_writing_twice_in_the_backlog_is_acknowledged_once(
@@ -137,7 +140,36 @@ async def test_a_new_lead_writing_twice_in_the_backlog_is_acknowledged_once(
             sent = await stack.twilio.wait_for(twice, 3, timeout=20)  # an ack, two answers
             await asyncio.sleep(0.5)
             acks = [s for s in stack.twilio.to(twice) if ACK_EN in s.body]
-            assert len(acks) == 1 and sent[0] is acks[0]
+            assert len(acks) == 1 and sent[0] is acks[0], [s.body[:30] for s in sent]
             assert len(stack.twilio.to(twice)) == 3
+
+            async def recorded() -> bool:
+                return len(await _ack_rows(stack, twice)) == 1
+
+            await wait_until(recorded, what="the one acknowledgement recorded")
+            (row,) = await _ack_rows(stack, twice)
+            assert row.provider_id == acks[0].sid
     finally:
         await slow.stop()
+
+
+async def test_a_send_the_pipeline_went_by_is_recorded_by_its_event(make_stack: Any) -> None:
+    """The lane finished sending after the pipeline stored the message: its `ack_sent` event
+    records the send on the lead, with the audit event."""
+    from gateway.ack_lane import record_lane_ack
+
+    async with make_stack() as stack:
+        phone = "+13055550921"
+        await stack.sms("Hi, I want to buy", phone=phone, sid="SM" + "c" * 32)
+        await stack.twilio.wait_for(phone, 1)
+        await record_lane_ack(stack.services, {
+            "channel": "sms", "kind": "phone", "address": phone, "provider_id": "SM" + "c" * 32,
+            "sid": "SM" + "e" * 32, "status": "queued", "text": "Thanks for reaching out",
+            "language": "en", "at": "2030-01-01T12:00:00+00:00", "send_ms": 3.5})
+        (row,) = await _ack_rows(stack, phone)
+        assert (row.provider_id, row.status, row.language) == ("SM" + "e" * 32, "queued", "en")
+        async with stack.services.store.maker() as s:
+            (event,) = list(await s.scalars(select(AuditEvent).where(
+                AuditEvent.type == "bot.ack_sent")))
+            inbound = await s.scalar(select(Message).where(Message.direction == "in"))
+        assert event.data["lane"] is True and event.data["message_id"] == inbound.id
