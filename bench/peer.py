@@ -225,7 +225,7 @@ async def main(args: argparse.Namespace) -> int:
     twilio = await FakeTwilio().start()
     print("starting the action server, the tracker store and Rasa (model load 30-60 s)...",
           flush=True)
-    real = await asyncio.to_thread(PeerRasa, folder, write_credentials(folder))
+    real = await asyncio.to_thread(PeerRasa, folder, write_credentials(folder), args.rasa_nice)
     timer: ActionTimer | None = None
     result: dict[str, Any] = {"bench": "peer", "machine": machine,
                               "database": "postgresql" if use_pg else "sqlite",
@@ -258,7 +258,8 @@ async def main(args: argparse.Namespace) -> int:
         await twilio.stop()
     result["seconds"] = round(time.perf_counter() - t_all, 1)
     result["settings"] = {"seconds_per_step": args.seconds, "drain_s": args.drain,
-                          "turns_per_lead": args.turns, "workers": args.workers}
+                          "turns_per_lead": args.turns, "workers": args.workers,
+                          "rasa_nice": args.rasa_nice}
     peer_report.print_all(result)
     print(json.dumps(result))
     if failure:
@@ -286,6 +287,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    help="paths of the 1-vs-2-replica runs (rest,pronto)")
     p.add_argument("--cost-conversations", type=int,
                    help="conversations of 5 turns for the NLU/policies/actions split (4)")
+    p.add_argument("--rasa-nice", type=int, default=5,
+                   help="niceness added to Rasa and the action server (5; 0: same as the rest)")
     p.add_argument("--keep-logs", action="store_true", help="keep var/bench-peer/run-*")
     p.add_argument("--smoke", action="store_true", help="tiny sizes: not figures")
     a = p.parse_args(argv)

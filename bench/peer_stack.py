@@ -56,8 +56,11 @@ class PeerRasa(RealRasa):
     """`RealRasa` whose Rasa servers read the bench's credentials file and extra environment
     (the Twilio client patch, an action-server URL), and whose children are known by name."""
 
-    def __init__(self, log_dir: Path, credentials: Path) -> None:
+    def __init__(self, log_dir: Path, credentials: Path, nice: int = 0) -> None:
         self.credentials = credentials
+        self.nice = nice
+        """Niceness added to Rasa and the action server (README Performance: on one machine
+        the bot runs below the gateway, so acknowledgements never queue behind a turn)."""
         self.named: dict[str, subprocess.Popen[bytes]] = {}
         self._rasa_env: dict[str, str] = {}
         super().__init__(log_dir)
@@ -66,6 +69,8 @@ class PeerRasa(RealRasa):
         if name.startswith("rasa-"):
             args = [str(self.credentials) if a == "bot/credentials.yml" else a for a in args]
             env = {**env, **self._rasa_env}
+        if self.nice and (name.startswith("rasa-") or name == "actions"):
+            args = ["nice", "-n", str(self.nice), *args]  # exec'd: the pid stays the server's
         proc = super()._spawn(name, args, env)
         self.named[name] = proc
         return proc
