@@ -53,6 +53,7 @@ from bench.peer_stack import (  # noqa: E402
     parse_time,
     pronto_stack,
     quiet,
+    served_webhooks,
     start_rasa,
     var_dir,
     write_credentials,
@@ -161,7 +162,8 @@ async def step_pronto(run: Run, rate: float, rasa_url: str | None = None
             await twilio_post(run.http, url, m, text)
 
         work = d.run(post, run.twilio, run.args.drain)
-        return d, await measured({**run.pids(), **stack.pids()}, work)
+        usage = await measured({**run.pids(), **stack.pids()}, work)
+        return d, {**usage, **await served_webhooks(run.http, stack)}
 
 
 STEPS = {"rest": step_rest, "twilio": step_twilio, "pronto": step_pronto}

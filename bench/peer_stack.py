@@ -273,6 +273,30 @@ async def pronto_stack(rasa_url: str, twilio_url: str, *, workers: int, use_pg: 
         await redis.stop()
 
 
+async def served_webhooks(http: aiohttp.ClientSession, stack: ProntoStack) -> dict[str, Any]:
+    """`pronto serve`'s own view of its webhook answers (`pronto_webhook_seconds`, from
+    arrival in the handler to the answer): the bucket bound under which 50 % and 99 % fell.
+    The driver's figures also hold its own wait for the CPU it shares with everything."""
+    url = f"http://127.0.0.1:{stack.pronto.port}/metrics"
+    async with http.get(url, headers={"Authorization": "Bearer bench-admin"}) as r:
+        text = await r.text()
+    buckets: list[tuple[float, float]] = []
+    for line in text.splitlines():
+        if line.startswith("pronto_webhook_seconds_bucket{") and 'kind="message"' in line:
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float(le), float(line.rsplit(" ", 1)[1])))
+    buckets.sort()
+    total = buckets[-1][1] if buckets else 0.0
+
+    def bound(p: float) -> float | None:
+        for le, n in buckets:
+            if total and n >= p / 100 * total:
+                return None if le == float("inf") else round(le * 1000, 1)
+        return None
+
+    return {"served": int(total), "served_p50_le_ms": bound(50), "served_p99_le_ms": bound(99)}
+
+
 def var_dir() -> Path:
     """The bench's own folder under var/ (credentials, logs)."""
     path = ROOT / "var" / "bench-peer"

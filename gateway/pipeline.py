@@ -247,7 +247,7 @@ class Pipeline:
                 await self._ack(lead, msg)  # once per lead and window: a repeat is a no-op
             await self._schedule_retry(lead.id)
             return False
-        await self._apply(lead.id, msg.id, reply)
+        await self._apply(lead.id, msg, reply)
         return True
 
     async def _turn(self, lead: Lead, msg: Message, *, wait_to_ack: bool) -> BotReply:
@@ -332,8 +332,14 @@ class Pipeline:
 
         after_commit(session, enqueue)
 
-    async def _apply(self, lead_id: int, message_id: int, reply: BotReply) -> None:
-        """Record the bot's answer, start a handoff if asked, and queue the texts."""
+    async def _apply(self, lead_id: int, asked: Message, reply: BotReply) -> None:
+        """Record the bot's answer, start a handoff if asked, and queue the texts.
+
+        `asked` is the message as stored (not attached to this transaction): its row is read
+        back only when the answer marks it (not understood, the ceiling), one SELECT fewer on
+        most turns.
+        """
+        message_id = asked.id
         async with self.s.store.transaction() as session:
             # One conditional UPDATE claims the answer: after a partition handover the old and
             # new holder may both get here, and only one may queue the reply.
@@ -343,9 +349,16 @@ class Pipeline:
             if won.rowcount != 1:  # type: ignore[attr-defined]
                 return
             lead = await session.get(Lead, lead_id)
-            msg = await session.get(Message, message_id)
-            if lead is None or msg is None:
+            if lead is None:
                 return
+            marks = any(reply.custom(k) is not None for k in ("low_confidence", "not_understood"))
+            handoff = reply.custom("handoff")
+            msg = asked
+            if marks or (handoff is not None and handoff.get("ceiling")):
+                loaded = await session.get(Message, message_id)
+                if loaded is None:
+                    return
+                msg = loaded
             await self.s.redis.delete(f"pronto:bot-retries:{lead_id}")
             # Both mark the message for the dashboard's "not understood" view: a low-confidence
             # intent, or an answer the bot could not use (a re-ask, or given up on).
@@ -364,7 +377,6 @@ class Pipeline:
                 return
             conv = await current_conversation(session, lead)
             agent_name = None
-            handoff = reply.custom("handoff")
             if handoff is not None:
                 if handoff.get("ceiling"):
                     # The bot gave up at the message ceiling: the dashboard lists it.
