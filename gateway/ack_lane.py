@@ -201,9 +201,8 @@ class AckLane:
         to it in the quiet window; OTHER: the lane acknowledged another message from it (a new
         lead's second message can come before the pipeline stored the first, both in the
         backlog); KNOWN: someone we know."""
-        async with self.s.store.maker() as session:
-            if (await session.execute(_known(inbound))).first() is not None:
-                return KNOWN
+        if await self.s.store.read_first(_known(inbound)) is not None:
+            return KNOWN
         if await self.s.redis.set(f"pronto:lane-acked:{inbound.queue_key}", "1", nx=True,
                                   ex=ADDRESS_QUIET_SECONDS):
             return NEW

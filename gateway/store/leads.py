@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -117,6 +117,16 @@ class Store:
                 await hook()
             except Exception:  # one failed effect must not hide the others
                 log.exception("after-commit hook failed")
+
+    async def read_first(self, statement: Executable) -> Any:
+        """The first row of one read statement (None when there is none), outside any
+        transaction: one round trip. A session's read costs three with asyncpg (BEGIN, the
+        query, ROLLBACK), and on a hot path (the acknowledgement lane) those were most of it.
+        """
+        engine = self.maker.kw["bind"]
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return (await auto.execute(statement)).first()
 
 
 async def find_agent_by_address(session: AsyncSession, inbound: Inbound) -> Agent | None:
