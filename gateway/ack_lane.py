@@ -57,8 +57,8 @@ CLAIM_TTL = 24 * 3600
 STALE_SECONDS = 120.0
 """An event the lane reads this late (a lane that was itself stopped) is left to the
 pipeline: an acknowledgement minutes late says nothing the bot's answer will not."""
-ADDRESS_QUIET_SECONDS = 600
-"""At most one lane acknowledgement per address in this window (the pipeline's own window)."""
+ACK_QUIET_SECONDS = 600
+"""At most one acknowledgement per lead (and lane acknowledgement per address) this long."""
 MAX_WAITING = 20000
 """Acknowledgements waiting for their moment in one process, at most (a memory bound)."""
 MAIN, LANE, MAIN_SAW, FAILED = "main", "lane", "lane:main-saw", "lane:failed"
@@ -105,6 +105,22 @@ async def claim_first(s: Services, inbound: Inbound, *, new: bool = True) -> Fir
     if holder in (LANE, MAIN_SAW, OTHER):
         return FirstClaim(ours=False)
     return FirstClaim(ours=True)  # the pipeline's already, or nobody's (the claim expired)
+
+
+async def lane_has(s: Services, session: AsyncSession, lead_id: int, conversation_id: int,
+                   msg: Message, inbound: Inbound, *, created: bool) -> bool:
+    """Before the pipeline decides on an acknowledgement: True when the lane has (or had) the
+    message, so the pipeline must not acknowledge this lead again in the quiet window. What the
+    lane sent is recorded here, in the pipeline's transaction. A known lead's message is only
+    looked at (the lane may have acknowledged it while the lead's first, unacknowledged, was
+    still queued); a new lead's first message is claimed."""
+    claim = await claim_first(s, inbound, new=created)
+    if claim.lane_send is not None:
+        record_lane_send(session, lead_id, conversation_id, msg.id, claim.lane_send)
+    if claim.ours:
+        return False
+    await s.redis.set(f"pronto:acked:{lead_id}", "1", ex=ACK_QUIET_SECONDS)
+    return True
 
 
 class AckLane:
@@ -204,7 +220,7 @@ class AckLane:
         if await self.s.store.read_first(_known(inbound)) is not None:
             return KNOWN
         if await self.s.redis.set(f"pronto:lane-acked:{inbound.queue_key}", "1", nx=True,
-                                  ex=ADDRESS_QUIET_SECONDS):
+                                  ex=ACK_QUIET_SECONDS):
             return NEW
         return OTHER
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
-from gateway.ack_lane import ACK_SENT, AckLane, claim_first, record_lane_ack, record_lane_send
+from gateway.ack_lane import ACK_QUIET_SECONDS, ACK_SENT, AckLane, lane_has, record_lane_ack
 from gateway.channels.base import ShowsTyping
 from gateway.compliance_flow import ComplianceFlow
 from gateway.errors import BotUnavailable
@@ -51,7 +51,6 @@ from gateway.store.models import Lead, Message, Timer
 
 log = logging.getLogger(__name__)
 BOT_RETRY = "bot_retry"
-ACK_QUIET_SECONDS = 600  # at most one acknowledgement per lead per outage window
 __all__ = ["BOT_RETRY", "Pipeline", "bot_sender", "fill_agent_name"]
 
 
@@ -160,33 +159,18 @@ class Pipeline:
                 return None
             if conv.status != "bot" and self.s.handoff is not None:
                 msg.bot_status = "skipped"
-                await self.s.handoff.on_lead_message(
-                    session, lead=lead, conversation=conv, message=msg
-                )
+                await self.s.handoff.on_lead_message(session, lead=lead, conversation=conv,
+                                                     message=msg)
                 return None
             msg.bot_status = "pending"
-            if not created:
-                # The lane may have acknowledged this message while the lead's first one was
-                # still queued: record that send here (only a look: nothing is claimed).
-                seen = await claim_first(self.s, inbound, new=False)
-                if seen.lane_send is not None:
-                    record_lane_send(session, lead.id, conv.id, msg.id, seen.lane_send)
-            if created:
-                # Nothing else of this lead can be pending: `drain` need not read it back. And
-                # when the budget is already short (a backlog) the acknowledgement is queued
-                # in this transaction, the moment the message is stored.
+            if await lane_has(self.s, session, lead.id, conv.id, msg, inbound, created=created):
+                self._acked.add(msg.id)  # the acknowledgement lane's, not ours
+            elif created and self._ack_due(msg) and await self._ack_once(lead):
+                # A backlog: the budget is short already, so acknowledge in this transaction.
+                await self._queue_ack(session, lead, msg)
+                self._acked.add(msg.id)
+            if created:  # nothing else of this lead can be pending: `drain` need not read it
                 self._fresh[lead.id] = (lead, msg)
-                claim = await claim_first(self.s, inbound)
-                if not claim.ours:
-                    # The lane acknowledges (or did): no second text, in this quiet window.
-                    await self.s.redis.set(f"pronto:acked:{lead.id}", "1",
-                                           ex=ACK_QUIET_SECONDS)
-                    self._acked.add(msg.id)
-                    if claim.lane_send is not None:
-                        record_lane_send(session, lead.id, conv.id, msg.id, claim.lane_send)
-                elif self._ack_due(msg) and await self._ack_once(lead):
-                    await self._queue_ack(session, lead, msg)
-                    self._acked.add(msg.id)
             return lead.id
 
     async def _store_new(self, session: AsyncSession, msg: Message) -> bool:
