@@ -27,6 +27,7 @@ sends those itself, late, when it reaches the messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -166,6 +167,14 @@ class AckLane:
         finally:
             for task in list(self._waiting):
                 task.cancel()
+            await self._leave(streams)
+
+    async def _leave(self, streams: dict[str, str]) -> None:
+        """Remove this consumer from the group (it holds nothing: the lane reads NOACK), so
+        restarts do not pile up consumer names."""
+        for stream in streams:
+            with contextlib.suppress(RedisError):
+                await self.s.redis.xgroup_delconsumer(stream, GROUP, self.consumer)
 
     def _schedule(self, fields: dict[str, str]) -> None:
         if not fields or fields.get("type") != "inbound" or len(self._waiting) >= MAX_WAITING:
