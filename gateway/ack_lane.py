@@ -55,11 +55,14 @@ LANE_SHARE = 0.6
 GROUP = "acks"
 ACK_SENT = "ack_sent"
 CLAIM_TTL = 24 * 3600
+"""How long the lane's outcome stays for the pipeline (which may reach a message late)."""
 STALE_SECONDS = 120.0
 """An event the lane reads this late (a lane that was itself stopped) is left to the
 pipeline: an acknowledgement minutes late says nothing the bot's answer will not."""
 ACK_QUIET_SECONDS = 600
 """At most one acknowledgement per lead (and lane acknowledgement per address) this long."""
+TAKEN_TTL = int(2 * STALE_SECONDS)
+"""How long the pipeline's claim stays: past STALE_SECONDS the lane never fires anyway."""
 MAX_WAITING = 20000
 """Acknowledgements waiting for their moment in one process, at most (a memory bound)."""
 MAIN, LANE, MAIN_SAW, FAILED = "main", "lane", "lane:main-saw", "lane:failed"
@@ -89,12 +92,21 @@ class FirstClaim:
     lane_send: dict[str, Any] | None = None
 
 
+async def take(s: Services, inbound: Inbound) -> None:
+    """The pipeline starts on a message: from now on its own budget logic acknowledges it if
+    Rasa is slow, and the lane leaves it alone (the lane is for messages still queued). Kept
+    only while the lane could still fire for it."""
+    if inbound.action == "message":
+        await s.redis.set(claim_key(inbound.channel, inbound.provider_id), MAIN, nx=True,
+                          ex=TAKEN_TTL)
+
+
 async def claim_first(s: Services, inbound: Inbound, *, new: bool = True) -> FirstClaim:
     """The pipeline takes a new lead's first message on (`new`), or learns that the lane has
     it; for a message of a lead it knows it only looks (the lane may have acknowledged this
     message while the lead's first one, acknowledged by nobody, was still in the queue)."""
     key = claim_key(inbound.channel, inbound.provider_id)
-    if new and await s.redis.set(key, MAIN, nx=True, ex=CLAIM_TTL):
+    if new and await s.redis.set(key, MAIN, nx=True, ex=TAKEN_TTL):
         return FirstClaim(ours=True)
     holder = _text(await s.redis.get(key))
     if holder == LANE:

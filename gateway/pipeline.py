@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
-from gateway.ack_lane import ACK_QUIET_SECONDS, ACK_SENT, AckLane, lane_has, record_lane_ack
+from gateway.ack_lane import ACK_QUIET_SECONDS, ACK_SENT, AckLane, lane_has, record_lane_ack, take
 from gateway.channels.base import ShowsTyping
 from gateway.compliance_flow import ComplianceFlow
 from gateway.errors import BotUnavailable
@@ -100,6 +100,7 @@ class Pipeline:
         if await self.s.redis.exists(seen):
             metrics.DUPLICATES.labels(channel=inbound.channel).inc()
             return
+        await take(self.s, inbound)  # the lane leaves it to us from now on
         lead_id = await self._record(inbound)
         if lead_id is not None:
             await self.drain(lead_id, received_at=inbound)
@@ -319,10 +320,8 @@ class Pipeline:
     async def _apply(self, lead_id: int, asked: Message, reply: BotReply) -> None:
         """Record the bot's answer, start a handoff if asked, and queue the texts.
 
-        `asked` is the message as stored (not attached to this transaction): its row is read
-        back only when the answer marks it (not understood, the ceiling), one SELECT fewer on
-        most turns.
-        """
+        `asked` is the message as stored (detached): its row is read back only when the
+        answer marks it (not understood, the ceiling): one SELECT fewer on most turns."""
         message_id = asked.id
         async with self.s.store.transaction() as session:
             # One conditional UPDATE claims the answer: after a partition handover the old and
