@@ -121,13 +121,13 @@ async def claim_first(s: Services, inbound: Inbound, *, new: bool = True) -> Fir
 
 
 async def lane_has(s: Services, session: AsyncSession, lead_id: int, conversation_id: int,
-                   msg: Message, inbound: Inbound, *, created: bool) -> bool:
+                   msg: Message, inbound: Inbound) -> bool:
     """Before the pipeline decides on an acknowledgement: True when the lane has (or had) the
     message, so the pipeline must not acknowledge this lead again in the quiet window. What the
-    lane sent is recorded here, in the pipeline's transaction. A known lead's message is only
-    looked at (the lane may have acknowledged it while the lead's first, unacknowledged, was
-    still queued); a new lead's first message is claimed."""
-    claim = await claim_first(s, inbound, new=created)
+    lane sent is recorded here, in the pipeline's transaction. Only a look: the pipeline took
+    the message when it started on it (`take`); a known lead's message may still carry the
+    lane's send (acknowledged while the lead's first, unacknowledged, was still queued)."""
+    claim = await claim_first(s, inbound, new=False)
     if claim.lane_send is not None:
         record_lane_send(session, lead_id, conversation_id, msg.id, claim.lane_send)
     if claim.ours:

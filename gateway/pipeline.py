@@ -164,7 +164,7 @@ class Pipeline:
                                                      message=msg)
                 return None
             msg.bot_status = "pending"
-            if await lane_has(self.s, session, lead.id, conv.id, msg, inbound, created=created):
+            if await lane_has(self.s, session, lead.id, conv.id, msg, inbound):
                 self._acked.add(msg.id)  # the acknowledgement lane's, not ours
             elif created and self._ack_due(msg) and await self._ack_once(lead):
                 # A backlog: the budget is short already, so acknowledge in this transaction.
