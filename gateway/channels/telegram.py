@@ -61,6 +61,15 @@ ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 _CHAT_ID = re.compile(r"^-?\d{1,20}$")
 
 
+def sent_id(chat: str, message_id: int) -> str:
+    """The provider id Pronto stores for a message it sent: "<chat>:<message id>".
+
+    Telegram numbers a private chat's messages per chat, so two leads' chats both have a
+    message 2: a bare message id would collide under (channel, provider_id) and fail the
+    second send's record. Inbound messages keep their update id (global, no colon)."""
+    return f"{chat}:{message_id}"
+
+
 def update_to_inbound(update: Update) -> Inbound | None:
     """Normalise one update; None for kinds Pronto ignores (edits, bots, channel posts)."""
     raw = update.to_dict()
@@ -222,7 +231,7 @@ class TelegramChannel:
                 )
 
             sent: Message = await self._call(chat, call)
-            results.append(SendResult(provider_id=str(sent.message_id), status="sent"))
+            results.append(SendResult(provider_id=sent_id(chat, sent.message_id), status="sent"))
         return results
 
     async def edit_message(
@@ -235,7 +244,7 @@ class TelegramChannel:
         def call() -> Any:
             return bot.edit_message_text(
                 chat_id=address,
-                message_id=int(provider_id),
+                message_id=int(provider_id.rpartition(":")[2]),
                 text=text[:MAX_TEXT_UNITS],
                 reply_markup=keyboard(buttons),
             )

@@ -35,7 +35,7 @@ async def handle(
     cmd = parse_command(inbound.text)
     if inbound.reply_to and cmd.kind == "reply":
         # A Telegram reply under an alert or a relayed message goes to that message's lead.
-        lead_id = await hs.thread_lead(session, agent.id, inbound.reply_to)
+        lead_id = await hs.thread_lead(session, agent.id, inbound.address, inbound.reply_to)
         owned = await hs.owned_by_lead(session, agent.id, lead_id) if lead_id else None
         if owned is not None:
             await relay(hf, session, agent, owned[0], cmd.text, message)

@@ -207,11 +207,15 @@ async def previous_owner(session: AsyncSession, lead_id: int) -> int | None:
     return (await session.execute(q)).scalar()
 
 
-async def thread_lead(session: AsyncSession, agent_id: int, provider_id: str) -> int | None:
-    """The lead an agent's Telegram reply refers to: the lead of the message replied to."""
+async def thread_lead(
+    session: AsyncSession, agent_id: int, chat: str, message_id: str
+) -> int | None:
+    """The lead an agent's Telegram reply refers to: the lead of the message replied to
+    (`message_id` in the agent's `chat`; stored as "<chat>:<id>", or bare before 2026-12)."""
     q = select(Message.lead_id).where(
-        Message.provider_id == provider_id, Message.agent_id == agent_id, Message.direction == "out"
-    )
+        Message.provider_id.in_((f"{chat}:{message_id}", message_id)),
+        Message.agent_id == agent_id, Message.direction == "out",
+    ).order_by(Message.id.desc())
     return (await session.execute(q.limit(1))).scalar()
 
 

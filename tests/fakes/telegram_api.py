@@ -67,7 +67,8 @@ class FakeTelegram:
         self._failures: dict[str, list[_Failure]] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1000)
-        self._message_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        """Per chat, as Telegram numbers a private chat's messages: two chats share ids."""
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -141,7 +142,7 @@ class FakeTelegram:
     ) -> dict[str, Any]:
         """Build a private-chat text message update as Telegram sends it."""
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
+            "message_id": self._next_message_id(chat_id),
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private", "first_name": first_name},
             "from": {"id": chat_id, "is_bot": False, "first_name": first_name},
@@ -241,12 +242,15 @@ class FakeTelegram:
                 await self._changed.wait_for(lambda: len(self.sent_to(chat_id)) >= count)
         return self.sent_to(chat_id)[count - 1]
 
+    def _next_message_id(self, chat_id: int) -> int:
+        return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+
     async def _m_getMe(self, fields: dict[str, Any]) -> Any:
         return BOT_USER
 
     async def _m_sendMessage(self, fields: dict[str, Any]) -> Any:
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
+            "message_id": self._next_message_id(int(fields["chat_id"])),
             "date": int(time.time()),
             "chat": {"id": int(fields["chat_id"]), "type": "private"},
             "from": BOT_USER,

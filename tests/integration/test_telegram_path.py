@@ -151,3 +151,29 @@ async def _has(fake: FakeTelegram, chat: int, n: int) -> bool:
 
 async def _has_text(fake: FakeTelegram, chat: int, text: str) -> bool:
     return any(text in c.fields.get("text", "") for c in fake.sent_to(chat))
+
+
+async def test_two_chats_sharing_message_ids_both_have_their_replies_recorded(
+    make_stack: Any, fake_telegram: FakeTelegram,
+) -> None:
+    """Telegram numbers messages per chat: both leads' first replies are message 2 (after
+    their own message 1), and each send is still recorded once, as sent, never resent."""
+    fake = fake_telegram
+    other = LEAD_CHAT + 1
+    async with make_stack(**telegram(fake)) as stack:
+        for chat in (LEAD_CHAT, other):
+            assert await deliver(stack, fake, fake.message_update(chat, "Hi, I want to buy")) == 200
+            await fake.wait_sent_to(chat)
+
+        async def recorded() -> list[tuple[str | None, str | None]]:
+            async with stack.services.store.maker() as s:
+                rows = await s.execute(select(Message.provider_id, Message.status).where(
+                    Message.channel == "telegram", Message.direction == "out"))
+                return [(p, st) for p, st in rows]
+
+        async def both_sent() -> bool:
+            return all(st == "sent" for _, st in await recorded()) and len(await recorded()) == 2
+
+        await wait_until(both_sent, what="both replies recorded as sent")
+        assert sorted(p or "" for p, _ in await recorded()) == [
+            f"{LEAD_CHAT}:2", f"{other}:2"]
