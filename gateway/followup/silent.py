@@ -49,9 +49,15 @@ class FollowUp:
 
     async def restart(self, session: AsyncSession, lead: Lead, conv: Conversation) -> None:
         """The assistant asked a question: the silent sequence starts again from now."""
-        await self.stop(session, lead.id)
-        if self.config.silent:
-            await self._schedule(session, lead, conv.id, 0, self.s.clock())
+        if not self.config.silent:
+            await self.stop(session, lead.id)
+            return
+        start = self.s.clock()
+        # Every message moves the lead's one pending follow-up: in place, not cancel + new.
+        await self.s.timers.reschedule(
+            session, SILENT, due_at(start, self.config.silent[0], self.zone(lead)),
+            lead_id=lead.id, replaces=KINDS,
+            data={"step": 0, "start": start.isoformat(), "conversation_id": conv.id})
 
     async def stop(self, session: AsyncSession, lead_id: int) -> None:
         """Cancel the lead's pending follow-ups (a handoff, a reply)."""
