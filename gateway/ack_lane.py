@@ -298,7 +298,7 @@ def record_lane_send(session: AsyncSession, lead_id: int, conversation_id: int,
 
 def _known(inbound: Inbound) -> Executable:
     """One statement: a lead's identity, or an active agent, behind the sender's address (the
-    agent test is `find_agent_by_address`'s)."""
+    agent test is `AgentDirectory`'s)."""
     q = select(literal(1)).select_from(Identity).where(
         Identity.kind == inbound.identity_kind, Identity.address == inbound.address)
     if inbound.identity_kind == "phone":
