@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,11 +38,11 @@ from gateway.pipeline_steps import (
     progress,
 )
 from gateway.services import Services
+from gateway.store.agent_directory import AgentDirectory
 from gateway.store.leads import (
     after_commit,
     audit,
     current_conversation,
-    find_agent_by_address,
     find_message,
     find_or_create_lead,
     pending_bot_messages,
@@ -67,10 +67,11 @@ class Pipeline:
         self._latency = 0.0
         """Recent Rasa turn time, seconds (an exponential moving average)."""
         self.handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
-        self._fresh: dict[int, tuple[Lead, Message]] = {}
-        """A new lead and its first message, from `_record` to `drain` (no re-read)."""
+        self._fresh: dict[int, tuple[Lead, list[Message]]] = {}
+        """A lead and its pending messages, read by `_record` for `drain` (no second read)."""
         self._acked: set[int] = set()
         """Messages acknowledged already (in the transaction that stored them, or by the lane)."""
+        self._agents = AgentDirectory()
         self.lane = AckLane(services)
         """The acknowledgement lane; the worker runs it (`lane.run`)."""
         self.register(ACK_SENT, lambda body: record_lane_ack(services, body))
@@ -111,6 +112,21 @@ class Pipeline:
 
     async def _record(self, inbound: Inbound) -> int | None:
         """Store the message and apply every rule; returns a lead id when the bot must answer."""
+        try:
+            return await self._record_once(inbound)
+        except IntegrityError:
+            # Rolled back whole. Another worker stored the same provider message first (a
+            # redelivery racing the original after a partition handover): the unique
+            # (channel, provider_id) decided, and the loser handles nothing.
+            if await self.s.store.read_first(
+                    select(Message.id).where(Message.channel == inbound.channel,
+                                             Message.provider_id == inbound.provider_id)
+            ) is None:
+                raise
+            metrics.DUPLICATES.labels(channel=inbound.channel).inc()
+            return None
+
+    async def _record_once(self, inbound: Inbound) -> int | None:
         async with self.s.store.transaction() as session:
             existing = await find_message(session, inbound.channel, inbound.provider_id)
             if existing is not None and existing.bot_status != "pending":
@@ -119,11 +135,10 @@ class Pipeline:
             if existing is not None and existing.lead_id is not None:
                 return existing.lead_id  # crashed before the bot answered: resume
 
-            agent = await find_agent_by_address(session, inbound)
+            agent = await self._agents.find(session, inbound)
             if agent is not None and self.s.handoff is not None:
                 msg = self._message(inbound, author="agent", agent_id=agent.id)
-                if not await self._store_new(session, msg):
-                    return None
+                await self._store_new(session, msg)
                 await self.s.handoff.on_agent_message(
                     session, agent=agent, inbound=inbound, message=msg
                 )
@@ -133,8 +148,7 @@ class Pipeline:
             lead, created = await find_or_create_lead(session, inbound, default)
             conv = await current_conversation(session, lead)
             msg = self._message(inbound, author="lead", lead_id=lead.id, conversation_id=conv.id)
-            if not await self._store_new(session, msg):
-                return None
+            await self._store_new(session, msg)
 
             if inbound.action == "contact":
                 await contact(self.s, session, lead, inbound)
@@ -170,21 +184,18 @@ class Pipeline:
                 # A backlog: the budget is short already, so acknowledge in this transaction.
                 await self._queue_ack(session, lead, msg)
                 self._acked.add(msg.id)
-            if created:  # nothing else of this lead can be pending: `drain` need not read it
-                self._fresh[lead.id] = (lead, msg)
+            # What `drain` needs, read here: its own session would cost three round trips more.
+            # A new lead has nothing else pending; a known one may (Rasa was down).
+            self._fresh[lead.id] = (
+                lead, [msg] if created else await pending_bot_messages(session, lead.id))
             return lead.id
 
-    async def _store_new(self, session: AsyncSession, msg: Message) -> bool:
-        """Insert an inbound message; False when another worker stored the same provider
-        message first (a redelivery racing the original after a partition handover): the
-        unique (channel, provider_id) decides, and the loser handles nothing."""
-        try:
-            async with session.begin_nested():
-                session.add(msg)
-        except IntegrityError:
-            metrics.DUPLICATES.labels(channel=msg.channel).inc()
-            return False
-        return True
+    async def _store_new(self, session: AsyncSession, msg: Message) -> None:
+        """Insert an inbound message: one INSERT, no savepoint around it (that costs two round
+        trips more on every message). A race over its unique (channel, provider_id) fails
+        the whole transaction, and `_record` tells a duplicate from a fault."""
+        session.add(msg)
+        await session.flush()
 
     def _message(self, inbound: Inbound, *, author: str, **ids: Any) -> Message:
         return Message(direction="in", author=author, channel=inbound.channel,
@@ -198,7 +209,7 @@ class Pipeline:
         """Send the lead's pending messages to Rasa, oldest first; stop at the first failure."""
         fresh = self._fresh.pop(lead_id, None)
         if fresh is not None and received_at is not None:
-            lead, pending = fresh[0], [fresh[1]]
+            lead, pending = fresh
         else:
             async with self.s.store.maker() as session:
                 pending = await pending_bot_messages(session, lead_id)

@@ -295,18 +295,20 @@ class Outbox:
             values["provider_id"] = provider_id
         if error:
             values["error_code"] = error
+        if status != "failed":  # the common case: one UPDATE, one round trip
+            if out.message_id is not None:
+                await self.store.write_one(
+                    update(Message).where(Message.id == out.message_id).values(**values))
+            return
         async with self.store.transaction() as session:
             if out.message_id is not None:
                 await session.execute(
                     update(Message).where(Message.id == out.message_id).values(**values)
                 )
-            if status == "failed":
-                audit(
-                    session, "message.failed", lead_id=lead_id,
-                    message_id=out.message_id, code=error,
-                )
-                await self.failed(session, SendFailure(out.message_id, lead_id, error,
-                                                       opted_out=opted_out))
+            audit(session, "message.failed", lead_id=lead_id, message_id=out.message_id,
+                  code=error)
+            await self.failed(session, SendFailure(out.message_id, lead_id, error,
+                                                   opted_out=opted_out))
 
     async def failed(self, session: AsyncSession, failure: SendFailure) -> None:
         """A send failed for good (a send error, or a status callback saying so): apply what

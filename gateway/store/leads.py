@@ -12,13 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Executable, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway import metrics
 from gateway.messages import Inbound, utcnow
 from gateway.store.models import (
-    Agent,
     AuditEvent,
     Consent,
     Conversation,
@@ -26,6 +24,7 @@ from gateway.store.models import (
     Lead,
     Message,
 )
+from gateway.store.unique import insert_unless_exists
 
 log = logging.getLogger(__name__)
 FIRST_INBOUND_BASIS = "The prospect wrote to us first; we answer on the same channel."
@@ -118,6 +117,22 @@ class Store:
             except Exception:  # one failed effect must not hide the others
                 log.exception("after-commit hook failed")
 
+    async def write_one(self, statement: Executable) -> int:
+        """Run one write statement in its own transaction, as one round trip (AUTOCOMMIT: no
+        BEGIN and COMMIT of their own); returns the rows it matched. For a write that needs
+        nothing else in its transaction, on a hot path (recording a send's outcome)."""
+        lock = self._writes if self._writes is not None and not _HOLDS_WRITE.get() else None
+        if lock is not None:
+            await lock.acquire()
+        try:
+            engine = self.maker.kw["bind"]
+            async with engine.connect() as conn:
+                auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                return int((await auto.execute(statement)).rowcount)
+        finally:
+            if lock is not None:
+                lock.release()
+
     async def read_first(self, statement: Executable) -> Any:
         """The first row of one read statement (None when there is none), outside any
         transaction: one round trip. A session's read costs three with asyncpg (BEGIN, the
@@ -127,17 +142,6 @@ class Store:
         async with engine.connect() as conn:
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return (await auto.execute(statement)).first()
-
-
-async def find_agent_by_address(session: AsyncSession, inbound: Inbound) -> Agent | None:
-    """The agent who wrote, if the sender is a registered agent phone or Telegram chat."""
-    if inbound.identity_kind == "phone":
-        q = select(Agent).where(Agent.phone == inbound.address, Agent.active.is_(True))
-    elif inbound.channel == "telegram":
-        q = select(Agent).where(Agent.telegram_chat_id == inbound.address, Agent.active.is_(True))
-    else:
-        return None
-    return (await session.execute(q)).scalars().first()
 
 
 async def find_or_create_lead(
@@ -166,12 +170,8 @@ async def find_or_create_lead(
     )
     session.add(lead)
     await session.flush()
-    try:
-        async with session.begin_nested():
-            session.add(
-                Identity(lead_id=lead.id, kind=inbound.identity_kind, address=inbound.address)
-            )
-    except IntegrityError:
+    identity = Identity(lead_id=lead.id, kind=inbound.identity_kind, address=inbound.address)
+    if await insert_unless_exists(session, identity) is None:
         # Another process created the identity first: per-person serialisation makes this
         # rare (only after a partition handover), but stay correct.
         await session.delete(lead)
