@@ -132,8 +132,8 @@ class Timers:
         data: dict[str, Any] | None = None,
     ) -> None:
         """The lead's pending timer of a kind in `replaces` becomes this one (cancel and
-        schedule in one): its row is moved in place, one UPDATE instead of a cancel's two
-        statements and an INSERT, one Redis ZADD instead of three commands. Any further
+        schedule in one): its row is locked and moved in place, two statements instead of a
+        cancel's two and an INSERT, one Redis ZADD instead of three commands. Any further
         pending timers of those kinds are cancelled; with none, a timer is scheduled.
 
         A worker that claimed the old due time finds the row not due yet and re-indexes it
