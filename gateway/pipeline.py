@@ -36,6 +36,7 @@ from gateway.pipeline_steps import (
     default_language,
     fill_agent_name,
     progress,
+    request_handoff,
 )
 from gateway.services import Services
 from gateway.store.agent_directory import AgentDirectory
@@ -375,7 +376,7 @@ class Pipeline:
                 if handoff.get("ceiling"):
                     # The bot gave up at the message ceiling: the dashboard lists it.
                     msg.low_confidence, msg.intent = True, "ceiling"
-                agent_name = await self._handoff(session, lead, conv, handoff)
+                agent_name = await request_handoff(self.s, session, lead, conv, handoff)
             await progress(self.s, session, lead, conv, reply, handed_off=handoff is not None)
             fallback = self.s.templates.render("handoff_fallback_name", lead.language)
             for text in reply.texts:
@@ -389,22 +390,3 @@ class Pipeline:
                     conversation_id=conv.id,
                     language=lead.language,
                 )
-
-    async def _handoff(
-        self, session: AsyncSession, lead: Lead, conv: Any, payload: dict[str, Any]
-    ) -> str | None:
-        data = payload.get("lead") if isinstance(payload.get("lead"), dict) else {}
-        assert isinstance(data, dict)
-        lead.qualification = {**(lead.qualification or {}), **data}
-        if isinstance(data.get("score"), int):
-            lead.score = data["score"]
-        if data.get("name") and not lead.name:
-            lead.name = str(data["name"])[:200]
-        reason = str(payload.get("reason") or "qualified")
-        audit(session, "handoff.requested", lead_id=lead.id, reason=reason,
-              ceiling=bool(payload.get("ceiling")))
-        if self.s.handoff is None or conv.status != "bot":
-            return None
-        return await self.s.handoff.begin(
-            session, lead=lead, conversation=conv, reason=reason, payload=payload
-        )

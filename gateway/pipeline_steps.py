@@ -1,7 +1,7 @@
 """Small steps of the pipeline, kept apart so `gateway.pipeline` stays readable: Rasa's sender
 id, the agent's name in bot texts, the acknowledgement budget, the message's language, the
 lead's answers to a feedback question or an appointment, and what the assistant learned so far
-(follow-up)."""
+(follow-up), and a handoff the bot asked for."""
 
 from __future__ import annotations
 
@@ -138,3 +138,25 @@ def decide_language(s: Services, session: AsyncSession, lead: Lead, msg: Message
         set_language = adapter.set_language
         lang, address = lead.language, inbound.address
         after_commit(session, lambda: set_language(address, lang))
+
+
+async def request_handoff(
+    s: Services, session: AsyncSession, lead: Lead, conv: Any, payload: dict[str, Any]
+) -> str | None:
+    """The bot asked for a person: keep what it learned, audit the request, and start the
+    handoff while the conversation is still the bot's. Returns the agent's name, if offered."""
+    data = payload.get("lead") if isinstance(payload.get("lead"), dict) else {}
+    assert isinstance(data, dict)
+    lead.qualification = {**(lead.qualification or {}), **data}
+    if isinstance(data.get("score"), int):
+        lead.score = data["score"]
+    if data.get("name") and not lead.name:
+        lead.name = str(data["name"])[:200]
+    reason = str(payload.get("reason") or "qualified")
+    audit(session, "handoff.requested", lead_id=lead.id, reason=reason,
+          ceiling=bool(payload.get("ceiling")))
+    if s.handoff is None or conv.status != "bot":
+        return None
+    return await s.handoff.begin(
+        session, lead=lead, conversation=conv, reason=reason, payload=payload
+    )
