@@ -80,7 +80,8 @@ async def test_send_text_buttons_and_reply_thread(fake: FakeTelegram) -> None:
     }
     assert call.fields["reply_parameters"]["message_id"] == 17
     assert result.status == "sent"
-    assert result.provider_id.isdigit()
+    chat, _, message_id = result.provider_id.partition(":")  # per chat, as Telegram numbers
+    assert chat == "42" and message_id.isdigit()
 
 
 async def test_long_text_is_split_buttons_on_last_part(fake: FakeTelegram) -> None:
