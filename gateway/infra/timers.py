@@ -132,28 +132,24 @@ class Timers:
         data: dict[str, Any] | None = None,
     ) -> None:
         """The lead's pending timer of a kind in `replaces` becomes this one (cancel and
-        schedule in one): its row is locked and moved in place, two statements instead of a
-        cancel's two and an INSERT, one Redis ZADD instead of three commands. Any further
-        pending timers of those kinds are cancelled; with none, a timer is scheduled.
+        schedule in one): one UPDATE moves it in place, where a cancel and an INSERT cost three
+        statements, and one Redis ZADD indexes it. Were there several (not expected), the
+        others are cancelled; with none, a timer is scheduled.
 
         A worker that claimed the old due time finds the row not due yet and re-indexes it
         (`fire_batch` checks `due_at`), so a moved timer never fires early."""
-        q = (select(Timer.id).where(Timer.status == "pending", Timer.lead_id == lead_id,
-                                    Timer.kind.in_(replaces))
-             .order_by(Timer.id).with_for_update())
-        ids = list((await session.execute(q)).scalars())
-        moved = None
-        if ids:
-            res = await session.execute(
-                update(Timer).where(Timer.id == ids[0], Timer.status == "pending")
-                .values(kind=kind, due_at=due_at, data=data or {})
-                .returning(Timer.id).execution_options(synchronize_session=False))
-            moved = res.scalar()
-        for other in ids[1:]:  # more than one is not expected: stay correct anyway
-            await self.cancel(session, timer_id=other)
-        if moved is None:
+        res = await session.execute(
+            update(Timer).where(Timer.status == "pending", Timer.lead_id == lead_id,
+                                Timer.kind.in_(replaces))
+            .values(kind=kind, due_at=due_at, data=data or {})
+            .returning(Timer.id).execution_options(synchronize_session=False))
+        ids = sorted(res.scalars())
+        if not ids:
             await self.schedule(session, kind, due_at, lead_id=lead_id, data=data)
             return
+        moved = ids[0]
+        for other in ids[1:]:  # stay correct: one pending follow-up per lead
+            await self.cancel(session, timer_id=other)
         member, score = str(moved), due_at.timestamp()
 
         async def index() -> None:
