@@ -59,6 +59,8 @@ SKIPPED = "skipped"
 """`deliver` outcome when this process no longer holds the message's lease (another sends it)."""
 REFUSED = "refused"
 """Status of a message the gate refused: stored for the record, never sent."""
+_SENT_LAST_HOUR = "pronto_sent_last_hour"
+"""`session.info` key: per lead, its messages of the last hour as counted (`_over_cap`)."""
 _HOUR = timedelta(hours=1)
 _CLAIMS = itertools.count(1)
 """Claim numbers, unique in the process (the owner name makes them unique across processes)."""
@@ -170,6 +172,8 @@ class Outbox:
         if capped and lead_id is not None:
             await self._refuse_capped(session, msg, lead_id, now)
             return msg
+        if lead_id is not None:
+            self._counted(session, lead_id)
         out = Outbound(
             channel=channel,
             address=address,
@@ -193,21 +197,33 @@ class Outbox:
 
     async def _over_cap(self, session: AsyncSession, lead_id: int, now: datetime) -> bool:
         """Whether the gate refuses one more message to the lead: its messages of the last hour
-        (refused and held ones were not sent) counted in SQL, so every process sees them."""
-        sent = await session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .where(
-                Message.lead_id == lead_id,
-                Message.direction == "out",
-                Message.created_at >= now - _HOUR,
-                Message.status.notin_((REFUSED, "held")),
-            )
-        )
+        (refused and held ones were not sent) counted in SQL, so every process sees them.
+
+        Counted once a transaction: a bot turn queues several texts, and the ones queued
+        since the count are added to it (`_counted`), one query fewer a text."""
+        counts: dict[int, int] = session.info.setdefault(_SENT_LAST_HOUR, {})
+        if lead_id not in counts:
+            counts[lead_id] = int(await session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(
+                    Message.lead_id == lead_id,
+                    Message.direction == "out",
+                    Message.created_at >= now - _HOUR,
+                    Message.status.notin_((REFUSED, "held")),
+                )
+            ) or 0)
         # Only the cap is asked here: opt-out and quiet hours are decided by the callers that
         # know the message's kind, and a reply (Kind.REPLY) is never held.
-        lead = GateLead(opted_out=False, zone="UTC", sent_last_hour=int(sent or 0))
+        lead = GateLead(opted_out=False, zone="UTC", sent_last_hour=counts[lead_id])
         return isinstance(decide(GateInput(Kind.REPLY), lead, now, self.rules), Refuse)
+
+    @staticmethod
+    def _counted(session: AsyncSession, lead_id: int) -> None:
+        """One more message queued to the lead in this transaction (see `_over_cap`)."""
+        counts: dict[int, int] = session.info.get(_SENT_LAST_HOUR, {})
+        if lead_id in counts:
+            counts[lead_id] += 1
 
     async def _refuse_capped(
         self, session: AsyncSession, msg: Message, lead_id: int, now: datetime
