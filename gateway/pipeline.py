@@ -45,7 +45,8 @@ from gateway.store.leads import (
     audit,
     current_conversation,
     find_message,
-    find_or_create_lead,
+    find_or_create_lead_in_conversation,
+    lead_with_conversation,
     pending_bot_messages,
 )
 from gateway.store.models import Lead, Message, Timer
@@ -97,17 +98,13 @@ class Pipeline:
             log.warning("unknown event type %s", event.type)
 
     async def inbound(self, inbound: Inbound) -> None:
-        """Process one inbound message."""
-        seen = f"pronto:seen:{inbound.channel}:{inbound.provider_id}"
-        if await self.s.redis.exists(seen):
-            metrics.DUPLICATES.labels(channel=inbound.channel).inc()
-            return
+        """Process one inbound message. A redelivery is told by SQL alone: the message's row
+        (unique channel and provider id) says it was handled; no Redis key per message."""
         await take(self.s, inbound)  # the lane leaves it to us from now on
         lead_id = await self._record(inbound)
         if lead_id is not None:
             await self.drain(lead_id, received_at=inbound)
         await fetch_media(self.s, inbound)  # after the bot's turn, best effort (media_intake)
-        await self.s.redis.set(seen, "1", ex=self.s.settings.dedupe_ttl_seconds)
 
     # -- record: everything up to the bot call, in one transaction ----------------------------
 
@@ -146,8 +143,8 @@ class Pipeline:
                 return None
 
             default = default_language(self.s.settings, inbound)
-            lead, created = await find_or_create_lead(session, inbound, default)
-            conv = await current_conversation(session, lead)
+            lead, conv, created = await find_or_create_lead_in_conversation(
+                session, inbound, default)
             msg = self._message(inbound, author="lead", lead_id=lead.id, conversation_id=conv.id)
             await self._store_new(session, msg)
 
@@ -218,9 +215,12 @@ class Pipeline:
             if found is None:
                 return
             lead = found
+        # A retry drains (no inbound), or a message waits from a failed turn: only then is
+        # there a failure count to clear after an answer (one Redis command fewer a turn).
+        retried = received_at is None or len(pending) > 1
         for i, msg in enumerate(pending):
             newest = i == len(pending) - 1
-            ok = await self._ask_bot(lead, msg, budget=newest)
+            ok = await self._ask_bot(lead, msg, budget=newest, retried=retried)
             if not ok:
                 return
             if newest and received_at is not None:
@@ -228,7 +228,7 @@ class Pipeline:
                     (self.s.clock() - received_at.received_at).total_seconds()
                 )
 
-    async def _ask_bot(self, lead: Lead, msg: Message, *, budget: bool) -> bool:
+    async def _ask_bot(self, lead: Lead, msg: Message, *, budget: bool, retried: bool) -> bool:
         adapter = self.s.channels.get(msg.channel)
         if isinstance(adapter, ShowsTyping):
             await adapter.typing(msg.address)
@@ -244,7 +244,7 @@ class Pipeline:
                 await self._ack(lead, msg)  # once per lead and window: a repeat is a no-op
             await self._schedule_retry(lead.id)
             return False
-        await self._apply(lead.id, msg, reply)
+        await self._apply(lead.id, msg, reply, retried=retried)
         return True
 
     async def _turn(self, lead: Lead, msg: Message, *, wait_to_ack: bool) -> BotReply:
@@ -329,7 +329,8 @@ class Pipeline:
 
         after_commit(session, enqueue)
 
-    async def _apply(self, lead_id: int, asked: Message, reply: BotReply) -> None:
+    async def _apply(self, lead_id: int, asked: Message, reply: BotReply, *,
+                     retried: bool) -> None:
         """Record the bot's answer, start a handoff if asked, and queue the texts.
 
         `asked` is the message as stored (detached): its row is read back only when the
@@ -343,9 +344,10 @@ class Pipeline:
                 .values(bot_status="done").execution_options(synchronize_session=False))
             if won.rowcount != 1:  # type: ignore[attr-defined]
                 return
-            lead = await session.get(Lead, lead_id)
-            if lead is None:
+            found = await lead_with_conversation(session, lead_id)  # one query for both
+            if found is None:
                 return
+            lead, open_conv = found
             marks = any(reply.custom(k) is not None for k in ("low_confidence", "not_understood"))
             handoff = reply.custom("handoff")
             msg = asked
@@ -354,7 +356,8 @@ class Pipeline:
                 if loaded is None:
                     return
                 msg = loaded
-            await self.s.redis.delete(f"pronto:bot-retries:{lead_id}")
+            if retried:
+                await self.s.redis.delete(f"pronto:bot-retries:{lead_id}")
             # Both mark the message for the dashboard's "not understood" view: a low-confidence
             # intent, or an answer the bot could not use (a re-ask, or given up on).
             for kind in ("low_confidence", "not_understood"):
@@ -370,7 +373,7 @@ class Pipeline:
                       topic=low.get("topic"), attempt=low.get("attempt"))
             if lead.opted_out:
                 return
-            conv = await current_conversation(session, lead)
+            conv = open_conv or await current_conversation(session, lead)
             agent_name = None
             if handoff is not None:
                 if handoff.get("ceiling"):

@@ -162,7 +162,6 @@ class Settings(BaseSettings):
     )
     """A message pending for the bot this long with no retry timer is resumed by the workers'
     stall sweep (`gateway.bot_stalls`); longer than any Rasa turn plus its queueing."""
-    dedupe_ttl_seconds: int = 7 * 24 * 3600
     nlu_fallback_threshold: float = 0.5
 
     # Media (README "Media"): a lead's attachments, fetched by the worker under these caps.

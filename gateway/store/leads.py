@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, select, update
+from sqlalchemy import Executable, Select, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway import metrics
@@ -148,16 +148,63 @@ async def find_or_create_lead(
     session: AsyncSession, inbound: Inbound, default_language: str
 ) -> tuple[Lead, bool]:
     """The lead behind an identity, created on first contact. Returns (lead, created)."""
-    q = (
+    lead = (await session.execute(_by_identity(inbound))).scalars().first()
+    if lead is not None:
+        _seen_on(lead, inbound)
+        return lead, False
+    return await _create_lead(session, inbound, default_language)
+
+
+async def find_or_create_lead_in_conversation(
+    session: AsyncSession, inbound: Inbound, default_language: str
+) -> tuple[Lead, Conversation, bool]:
+    """`find_or_create_lead` and `current_conversation` in one: a known lead and its open
+    conversation are one query (not two), and a new lead's conversation is created without
+    looking for one. Returns (lead, conversation, created)."""
+    q = (_by_identity(inbound).add_columns(Conversation)
+         .outerjoin(Conversation, _open_of(Lead.id)).order_by(Conversation.id.desc()).limit(1))
+    row = (await session.execute(q)).first()
+    if row is not None:
+        lead, conv = row
+        _seen_on(lead, inbound)
+        return lead, conv if conv is not None else await _open(session, lead), False
+    lead, created = await _create_lead(session, inbound, default_language)
+    conv = await (_open(session, lead) if created else current_conversation(session, lead))
+    return lead, conv, created
+
+
+async def lead_with_conversation(
+    session: AsyncSession, lead_id: int
+) -> tuple[Lead, Conversation | None] | None:
+    """A lead and its open conversation (None when it has none) in one query; None when the
+    lead is gone."""
+    q = (select(Lead, Conversation).outerjoin(Conversation, _open_of(Lead.id))
+         .where(Lead.id == lead_id).order_by(Conversation.id.desc()).limit(1))
+    row = (await session.execute(q)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def _by_identity(inbound: Inbound) -> Select[Lead]:
+    return (
         select(Lead)
         .join(Identity, Identity.lead_id == Lead.id)
         .where(Identity.kind == inbound.identity_kind, Identity.address == inbound.address)
     )
-    lead = (await session.execute(q)).scalars().first()
-    if lead is not None:
-        lead.last_channel = inbound.channel
-        lead.last_address = inbound.address
-        return lead, False
+
+
+def _open_of(lead_id: Any) -> Any:
+    """The join condition of a lead's conversations that are not closed."""
+    return and_(Conversation.lead_id == lead_id, Conversation.status != "closed")
+
+
+def _seen_on(lead: Lead, inbound: Inbound) -> None:
+    lead.last_channel = inbound.channel
+    lead.last_address = inbound.address
+
+
+async def _create_lead(
+    session: AsyncSession, inbound: Inbound, default_language: str
+) -> tuple[Lead, bool]:
     lead = Lead(
         phone=inbound.address if inbound.identity_kind == "phone" else None,
         language=default_language,
@@ -175,7 +222,8 @@ async def find_or_create_lead(
         # Another process created the identity first: per-person serialisation makes this
         # rare (only after a partition handover), but stay correct.
         await session.delete(lead)
-        lead2 = (await session.execute(q)).scalars().one()
+        lead2 = (await session.execute(_by_identity(inbound))).scalars().one()
+        _seen_on(lead2, inbound)
         return lead2, False
     audit(session, "lead.created", lead_id=lead.id, channel=inbound.channel)
     # The consent ledger: the person wrote to us first, on this channel.
@@ -189,15 +237,19 @@ async def current_conversation(session: AsyncSession, lead: Lead) -> Conversatio
     """The lead's open conversation, created when there is none."""
     q = (
         select(Conversation)
-        .where(Conversation.lead_id == lead.id, Conversation.status != "closed")
+        .where(_open_of(lead.id))
         .order_by(Conversation.id.desc())
     )
     conv = (await session.execute(q)).scalars().first()
-    if conv is None:
-        conv = Conversation(lead_id=lead.id, status="bot")
-        session.add(conv)
-        await session.flush()
-        audit(session, "conversation.opened", lead_id=lead.id, conversation_id=conv.id)
+    return conv if conv is not None else await _open(session, lead)
+
+
+async def _open(session: AsyncSession, lead: Lead) -> Conversation:
+    """Open a conversation for a lead that has none."""
+    conv = Conversation(lead_id=lead.id, status="bot")
+    session.add(conv)
+    await session.flush()
+    audit(session, "conversation.opened", lead_id=lead.id, conversation_id=conv.id)
     return conv
 
 
