@@ -20,7 +20,7 @@ import random
 import secrets
 import socket
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
@@ -30,6 +30,7 @@ from sqlalchemy.orm import aliased
 from gateway.config.crm import CrmConfig
 from gateway.crm.base import DeliveryFailed, Outgoing, Sender
 from gateway.crm.envelope import TranscriptUrl, build_envelopes
+from gateway.domain.utc import as_utc
 from gateway.store.leads import Store
 from gateway.store.models import CrmDelivery
 
@@ -39,9 +40,6 @@ DELIVERIES = Counter(
     ["endpoint", "outcome"],
 )
 
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Dispatcher:
@@ -196,7 +194,7 @@ class Dispatcher:
         retry = self.config.retry
         attempts = row.attempts + 1
         now = self.clock()
-        age = now - _aware(row.created_at)
+        age = now - as_utc(row.created_at)
         dead = (not exc.retryable or attempts >= retry.max_attempts
                 or age >= timedelta(hours=retry.max_age_hours))
         detail = str(exc)[:200]

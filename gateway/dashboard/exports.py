@@ -20,6 +20,7 @@ from sqlalchemy import select
 from gateway.dashboard import queries
 from gateway.dashboard.web import handoff, maker, render
 from gateway.domain import dashboard_metrics as dm
+from gateway.domain.utc import as_utc
 from gateway.store.models import AuditEvent, Lead
 
 LEAD_COLUMNS = ("id", "created_at", "name", "language", "channel", "source", "campaign",
@@ -99,7 +100,7 @@ async def audit_csv(request: web.Request) -> web.Response:
         events = (await session.execute(
             select(AuditEvent).join(Lead, Lead.id == AuditEvent.lead_id).where(*where)
             .order_by(AuditEvent.id))).scalars()
-        rows = [[e.id, queries.aware(e.at).isoformat(), e.lead_id or "", e.agent_id or "",
+        rows = [[e.id, as_utc(e.at).isoformat(), e.lead_id or "", e.agent_id or "",
                  e.type, json.dumps(e.data or {}, sort_keys=True, ensure_ascii=False)]
                 for e in events]
     return _csv("audit", AUDIT_COLUMNS, rows, suffix)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from gateway.dashboard import queries
 from gateway.dashboard.web import maker, now, render
+from gateway.domain.utc import as_utc
 from gateway.followup.silent import REENGAGE, SILENT
 from gateway.store.models import Agent, Appointment, AuditEvent, Feedback, Lead, Timer
 
@@ -71,8 +72,8 @@ async def followup(request: web.Request) -> web.Response:
     for timer, name, language in timers:
         steps.setdefault(_step(timer), []).append({
             "lead_id": timer.lead_id, "name": name, "language": language or "en",
-            "due": queries.aware(timer.due_at),
-            "late": queries.aware(timer.due_at) < at})
+            "due": as_utc(timer.due_at),
+            "late": as_utc(timer.due_at) < at})
     ordered = sorted(steps.items(), key=lambda kv: (kv[0] < 0, kv[0]))
 
     def agent_name(agent_id: int | None) -> str:

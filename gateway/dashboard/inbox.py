@@ -18,6 +18,7 @@ from gateway.dashboard.links import verify_request
 from gateway.dashboard.web import int_param, maker, now, render
 from gateway.domain import dashboard_metrics as dm
 from gateway.domain.lead_summary import budget, open_answers
+from gateway.domain.utc import as_utc
 
 log = logging.getLogger(__name__)
 STATUSES = ("new", "qualifying", "waiting", "with_agent", "escalated", "closed", "opted_out")
@@ -83,12 +84,12 @@ class Entry:
 def timeline(page: queries.LeadPage) -> list[Entry]:
     """Messages (prospect, bot, agent, system) and audit events, across channels, in time
     order. Audit data never holds bodies; ids and codes are shown as they are."""
-    out = [Entry(queries.aware(m.created_at), m.author, "msg", m.text,
+    out = [Entry(as_utc(m.created_at), m.author, "msg", m.text,
                  f"{m.channel} · {m.status or ''}".strip(" ·")) for m in page.messages]
     for e in page.events:
         data = ", ".join(f"{k}={v}" for k, v in sorted((e.data or {}).items())
                          if v is not None and k != "message_id")
-        out.append(Entry(queries.aware(e.at), "system", "event", e.type, data))
+        out.append(Entry(as_utc(e.at), "system", "event", e.type, data))
     return sorted(out, key=lambda x: (x.at, x.kind != "msg"))
 
 

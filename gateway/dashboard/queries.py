@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.domain.dashboard_metrics import MessageRow, OfferRow
+from gateway.domain.utc import as_utc
 from gateway.store.models import (
     Agent,
     Assignment,
@@ -27,14 +28,6 @@ ESCALATION_TYPES = ("escalation.team_lead", "escalation.pool", "escalation.remin
                     "escalation.last_resort")
 
 
-def aware(d: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone columns; they are UTC."""
-    return d if d.tzinfo else d.replace(tzinfo=UTC)
-
-
-def maybe_aware(d: datetime | None) -> datetime | None:
-    """`aware` for an optional value."""
-    return None if d is None else aware(d)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +82,11 @@ def _lead_row(lead: Lead, conv: Conversation | None, channel: str | None) -> Lea
         id=lead.id, name=lead.name, language=lead.language or "en",
         channel=channel or lead.last_channel or "—",
         source=lead.source or lead.last_channel or "—",
-        created_at=aware(lead.created_at), opted_out=bool(lead.opted_out), score=lead.score,
+        created_at=as_utc(lead.created_at), opted_out=bool(lead.opted_out), score=lead.score,
         conv_status=conv.status if conv else None, outcome=conv.outcome if conv else None,
         agent_id=conv.agent_id if conv else None,
-        last_lead_at=maybe_aware(conv.last_lead_message_at) if conv else None,
-        last_agent_at=maybe_aware(conv.last_agent_message_at) if conv else None,
+        last_lead_at=as_utc(conv.last_lead_message_at) if conv else None,
+        last_agent_at=as_utc(conv.last_agent_message_at) if conv else None,
     )
 
 
@@ -149,26 +142,26 @@ async def load_where(session: AsyncSession, where: list[Any]) -> Dataset:
                    Message.agent_id).where(Message.lead_id.in_(chunk)).order_by(Message.id)
         )).all():
             data.messages.setdefault(_id(lead_id), []).append(
-                MessageRow(_id(lead_id), direction, author, aware(at), agent_id))
+                MessageRow(_id(lead_id), direction, author, as_utc(at), agent_id))
         for e in (await session.execute(
             select(AuditEvent.lead_id, AuditEvent.type, AuditEvent.at, AuditEvent.data)
             .where(AuditEvent.lead_id.in_(chunk)).order_by(AuditEvent.id)
         )).all():
-            data.events.setdefault(e.lead_id, defaultdict(list))[e.type].append(aware(e.at))
+            data.events.setdefault(e.lead_id, defaultdict(list))[e.type].append(as_utc(e.at))
             if e.type == "assignment.accepted" and isinstance(e.data, dict):
                 aid = e.data.get("assignment_id")
                 if isinstance(aid, int):
-                    accepted_at.setdefault(aid, aware(e.at))
+                    accepted_at.setdefault(aid, as_utc(e.at))
         for a in (await session.execute(
             select(Assignment).where(Assignment.lead_id.in_(chunk)).order_by(Assignment.id)
         )).scalars():
             acc = accepted_at.get(a.id)
             if acc is None and a.status == "accepted" and a.decided_at is not None:
-                acc = aware(a.decided_at)
-            ended = (maybe_aware(a.decided_at)
+                acc = as_utc(a.decided_at)
+            ended = (as_utc(a.decided_at)
                      if a.status in ("released", "reassigned") else None)
             data.offers.setdefault(a.lead_id, []).append(OfferRow(
-                a.lead_id, a.agent_id, a.status, aware(a.offered_at), acc, ended, a.rule,
+                a.lead_id, a.agent_id, a.status, as_utc(a.offered_at), acc, ended, a.rule,
                 a.attempt))
     return data
 
@@ -187,7 +180,7 @@ async def open_waits(session: AsyncSession) -> list[tuple[LeadRow, str, datetime
             select(Assignment.lead_id, func.max(Assignment.offered_at))
             .where(Assignment.lead_id.in_(chunk)).group_by(Assignment.lead_id)
         )).all():
-            offered[lead_id] = aware(first)
+            offered[lead_id] = as_utc(first)
     out: list[tuple[LeadRow, str, datetime]] = []
     for r in rows.values():
         if r.conv_status in ("pending", "pool"):
@@ -239,7 +232,7 @@ async def inbox(session: AsyncSession, *, search: str = "", limit: int = 300
             .where(Message.lead_id.in_(chunk), Message.direction == "in")
             .group_by(Message.lead_id)
         )).all():
-            last_in[_id(lead_id)] = aware(at)
+            last_in[_id(lead_id)] = as_utc(at)
     return [(r, r.id in escalated, r.id in answered, last_in.get(r.id)) for r in rows.values()]
 
 

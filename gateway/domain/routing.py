@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gateway.domain.schedule import WeeklySchedule
+from gateway.domain.utc import as_utc
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -178,13 +179,7 @@ def route(
         steps.append("area")
     steps.append(when if available else "unavailable")  # nobody on: still alert someone
 
-    ordered = sorted(pool, key=lambda p: (_aware(loads[p.key].last_offered_at), p.key))
+    ordered = sorted(pool, key=lambda p: (as_utc(loads[p.key].last_offered_at) or _EPOCH, p.key))
     if len(ordered) > 1:
         steps.append("round_robin")
     return Route(tuple(p.key for p in ordered[: max(1, fanout)]), "+".join(steps))
-
-
-def _aware(d: datetime | None) -> datetime:
-    if d is None:
-        return _EPOCH
-    return d if d.tzinfo else d.replace(tzinfo=UTC)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.domain.appointment_time import format_when, parse_appointment_reply, parse_when
 from gateway.domain.outbound_gate import GateInput, GateLead, GateRules, Hold, Kind, Send, decide
 from gateway.domain.quiet_hours import lead_state, lead_zone
+from gateway.domain.utc import as_utc
 from gateway.followup.calendar import calendar_url
 from gateway.services import Services
 from gateway.store import handoff as hs
@@ -110,7 +111,7 @@ class Appointments:
         if appt is None or lead is None or appt.status not in ("scheduled", "confirmed"):
             return
         now = self.s.clock()
-        starts = _aware(appt.starts_at)
+        starts = as_utc(appt.starts_at)
         if starts <= now:
             return
         gate_lead = GateLead(opted_out=lead.opted_out, zone=appt.zone,
@@ -131,7 +132,7 @@ class Appointments:
                        template: str, appt: Appointment, agent: Agent | None) -> None:
         if not lead.last_channel or not lead.last_address or lead.opted_out:
             return
-        when = format_when(_aware(appt.starts_at).astimezone(ZoneInfo(appt.zone)),
+        when = format_when(as_utc(appt.starts_at).astimezone(ZoneInfo(appt.zone)),
                            lead.language)
         name = agent.name.split()[0] if agent and agent.name else \
             self.s.templates.render("handoff_fallback_name", lead.language)
@@ -139,13 +140,9 @@ class Appointments:
         if template == "appt_confirmation":
             # The signed .ics link: every channel Pronto texts on shows a link; reminders
             # stay short and carry none.
-            extra["ics"] = calendar_url(self.s.settings, appt.id, _aware(appt.starts_at))
+            extra["ics"] = calendar_url(self.s.settings, appt.id, as_utc(appt.starts_at))
         text = self.s.templates.render(template, lead.language, when=when, agent_name=name,
                                        **extra)
         await self.s.outbox.queue(
             session, channel=lead.last_channel, address=lead.last_address, text=text,
             author="system", lead_id=lead.id, conversation_id=conv_id, language=lead.language)
-
-
-def _aware(d: datetime) -> datetime:
-    return d if d.tzinfo else d.replace(tzinfo=UTC)

@@ -21,6 +21,7 @@ from gateway.config.followup import FollowupConfig
 from gateway.domain.followup import due_at, fill, first_name
 from gateway.domain.outbound_gate import GateInput, GateLead, GateRules, Hold, Kind, Refuse, decide
 from gateway.domain.quiet_hours import lead_state, lead_zone
+from gateway.domain.utc import as_utc
 from gateway.messages import WHATSAPP
 from gateway.services import Services
 from gateway.store.leads import audit
@@ -118,7 +119,7 @@ class FollowUp:
         if not lead.last_channel or not lead.last_address:
             return False
         if lead.last_channel == WHATSAPP and conv is not None and conv.last_lead_message_at \
-                and now - _aware(conv.last_lead_message_at) > WHATSAPP_WINDOW:
+                and now - as_utc(conv.last_lead_message_at) > WHATSAPP_WINDOW:
             # Outside WhatsApp's 24-hour window free text is not allowed: skip, don't fail.
             audit(session, "followup.skipped", lead_id=lead.id, reason="whatsapp_window",
                   step=step, at=now)
@@ -162,7 +163,7 @@ class FollowUp:
             select(AuditEvent.at).where(
                 AuditEvent.lead_id == lead_id, AuditEvent.at >= since,
                 AuditEvent.type.in_(("followup.sent", "intake.first_touch"))))
-        return [_aware(t) for t in rows]
+        return [as_utc(t) for t in rows]
 
 
 def _stopped(lead: Lead, conv: Conversation, start: datetime) -> str | None:
@@ -172,12 +173,6 @@ def _stopped(lead: Lead, conv: Conversation, start: datetime) -> str | None:
     if conv.status != "bot":
         return "handoff" if conv.status in ("pending", "pool", "agent") else conv.status
     last = conv.last_lead_message_at
-    if last is not None and _aware(last) > start:
+    if last is not None and as_utc(last) > start:
         return "reply"
     return None
-
-
-def _aware(d: datetime) -> datetime:
-    from datetime import UTC
-
-    return d if d.tzinfo else d.replace(tzinfo=UTC)

@@ -15,6 +15,7 @@ from gateway import metrics
 from gateway.channels.base import ShowsAgent
 from gateway.domain import escalation as esc
 from gateway.domain.agent_commands import parse_command
+from gateway.domain.utc import as_utc
 from gateway.handoff.closing import close_conversation
 from gateway.handoff.ports import HandoffPort
 from gateway.handoff.whatsapp_window import held_outside_window
@@ -139,7 +140,7 @@ async def accept(hf: HandoffPort, session: AsyncSession, agent: Agent, code: str
             if loser is not None:
                 await hf.tell_agent(session, loser, "agent_taken", code=a.code)
     agent.last_lead_id = lead.id
-    offered_at = hs.aware(a.offered_at) or now
+    offered_at = as_utc(a.offered_at) or now
     audit(session, "assignment.accepted", lead_id=lead.id, agent_id=agent.id, at=now,
           assignment_id=a.id, code=a.code, rule=a.rule, attempt=a.attempt,
           seconds=round((now - offered_at).total_seconds(), 3))
@@ -147,7 +148,7 @@ async def accept(hf: HandoffPort, session: AsyncSession, agent: Agent, code: str
     await _forward_waiting(hf, session, agent, lead, conv, a.code)
     await hf.send_lead(session, lead, conv, "lead_agent_intro", agent_name=agent.name.split()[0])
     _show_agent(hf, session, lead, agent.name.split()[0])
-    last_in = hs.aware(conv.last_lead_message_at)
+    last_in = as_utc(conv.last_lead_message_at)
     if last_in is not None and last_in >= offered_at:
         # The prospect wrote while waiting: the reply clock starts now.
         await hf.timers.schedule(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.domain import escalation as esc
+from gateway.domain.utc import as_utc
 from gateway.handoff.agent import release
 from gateway.handoff.ports import HandoffPort
 from gateway.store import handoff as hs
@@ -58,8 +59,8 @@ async def on_reply_lapse(hf: HandoffPort, session: AsyncSession, timer: Timer) -
         return
     if conv.status != "agent" or conv.agent_id != agent.id:
         return
-    last_in = hs.aware(conv.last_lead_message_at)
-    last_out = hs.aware(conv.last_agent_message_at)
+    last_in = as_utc(conv.last_lead_message_at)
+    last_out = as_utc(conv.last_agent_message_at)
     if last_in is None or (last_out is not None and last_out >= last_in):
         return  # answered meanwhile
     step = esc.reply_lapse_step(int(data.get("step", 0)), hf.reply_ladder(now))

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.domain.utc import as_utc
 from gateway.handoff.ports import HandoffPort
 from gateway.messages import WHATSAPP
-from gateway.store import handoff as hs
 from gateway.store.leads import audit
 from gateway.store.models import Agent, Conversation, Lead, Message
 
@@ -29,7 +29,7 @@ async def last_whatsapp_inbound(session: AsyncSession, lead_id: int) -> datetime
     last = await session.scalar(
         select(func.max(Message.received_at)).where(
             Message.lead_id == lead_id, Message.direction == "in", Message.channel == WHATSAPP))
-    return hs.aware(last)
+    return as_utc(last)
 
 
 async def held_outside_window(

@@ -12,7 +12,7 @@ the agent is alerted at once.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,7 @@ from gateway import metrics
 from gateway.channels.email import EMAIL
 from gateway.domain.outbound_gate import GateInput, GateLead, GateRules, Hold, Kind, decide
 from gateway.domain.quiet_hours import lead_state, lead_zone
+from gateway.domain.utc import as_utc
 from gateway.errors import BotUnavailable
 from gateway.infra.bot_client import BotReply
 from gateway.intake.record import INTAKE_EVENT
@@ -131,7 +132,7 @@ class FirstTouch:
         created = record.created_at
         if created is not None:
             metrics.FIRST_TOUCH_LATENCY.observe(
-                (s.clock() - _aware(created)).total_seconds())
+                (s.clock() - as_utc(created)).total_seconds())
 
     async def _precheck(
         self, session: AsyncSession, record: IntakeRecord, lead: Lead, conv: Conversation
@@ -213,7 +214,3 @@ class FirstTouch:
         return self.s.templates.render(
             key, lead.language, name_part=f" {first[0]}" if first else "",
             brokerage=self.s.settings.brokerage, about=about)
-
-
-def _aware(d: datetime) -> datetime:
-    return d if d.tzinfo else d.replace(tzinfo=UTC)

@@ -236,12 +236,6 @@ async def transition(
     return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def aware(d: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes for timezone columns; they are UTC."""
-    from datetime import UTC
-
-    return d if d is None or d.tzinfo else d.replace(tzinfo=UTC)
-
 
 async def awaiting_first_human_reply(session: AsyncSession, lead: Lead) -> datetime | None:
     """When the lead's clock started (its first message, else when it was recorded), if no

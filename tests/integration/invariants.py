@@ -15,20 +15,17 @@ test with that list. Call it at a quiet point of a scenario (nothing mid-process
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from gateway.domain.utc import as_utc
 from gateway.infra.outbound import LEASE_SECONDS
 from gateway.infra.queue import InboundQueue
 from gateway.infra.timers import Timers
 from gateway.messages import utcnow
 from gateway.store.leads import Store
 from gateway.store.models import Conversation, Message, Timer
-
-
-def _aware(d: datetime) -> datetime:
-    return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
 async def violations(
@@ -75,9 +72,9 @@ async def violations(
             .where(Message.direction == "out", Message.status == "queued",
                    Message.provider_id.is_(None)))).all()
         for mid, lead, created in queued:
-            if now - _aware(created) > outbox_lease:
+            if now - as_utc(created) > outbox_lease:
                 found.append(f"outbound message {mid} (lead {lead}) queued for "
-                             f"{(now - _aware(created)).total_seconds():.0f}s")
+                             f"{(now - as_utc(created)).total_seconds():.0f}s")
     if timers is not None and pending_timers:
         indexed = {int(x) for x in await timers.redis.zrange(timers.zset, 0, -1)}
         indexed |= {int(x) for x in await timers.redis.zrange(timers.claimed, 0, -1)}
