@@ -23,6 +23,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
+from gateway.domain.utc import as_utc
+from gateway.infra.timer_index import TimerIndex
 from gateway.messages import utcnow
 from gateway.store.leads import Store, after_commit
 from gateway.store.models import Timer
@@ -49,7 +51,7 @@ async def has_pending(session: AsyncSession, lead_id: int, kind: str) -> bool:
     return (await session.execute(q.limit(1))).first() is not None
 
 
-class Timers:
+class Timers(TimerIndex):
     """Schedule, cancel and fire durable timers."""
 
     def __init__(
@@ -200,98 +202,6 @@ class Timers:
         after_commit(session, unindex)
         return ids
 
-    async def ensure_index(self) -> int:
-        """Rebuild the Redis index from SQL if Redis lost it; returns timers re-indexed."""
-        if await self.redis.exists(self.marker):
-            return 0
-        count = await self.rebuild()
-        self._reconciled_at = time.monotonic()  # a full rebuild is a full reconciliation
-        return count
-
-    async def rebuild(self) -> int:
-        """Index every pending timer from SQL (idempotent)."""
-        async with self.store.maker() as session:
-            rows = (
-                await session.execute(
-                    select(Timer.id, Timer.due_at).where(Timer.status == "pending")
-                )
-            ).all()
-        claimed = set(await self.redis.zrange(self.claimed, 0, -1))  # in flight: leave them
-        rows = [r for r in rows if str(r[0]) not in claimed]
-        if rows:
-            mapping = {str(i): _aware(d).timestamp() for i, d in rows}
-            for start in range(0, len(mapping), 1000):
-                chunk = dict(list(mapping.items())[start : start + 1000])
-                await self.redis.zadd(self.zset, chunk)
-        await self.redis.set(self.marker, "1")
-        if rows:
-            log.info("timer index rebuilt from SQL: %d pending", len(rows))
-        return len(rows)
-
-    async def reconcile(self, *, within: timedelta | None = None, batch: int = 1000) -> int:
-        """Re-index pending SQL timers that are missing from Redis (a lost ZADD).
-
-        Args:
-            within: only timers due before now + `within`, soonest first, one batch (the
-                cheap periodic check); None checks every pending timer, in id-ordered batches.
-            batch: rows read per query.
-
-        Returns:
-            How many timers were re-added to the index.
-        """
-        added, after = 0, 0
-        while True:
-            q = select(Timer.id, Timer.due_at).where(Timer.status == "pending")
-            if within is not None:
-                q = q.where(Timer.due_at <= self.clock() + within)
-                q = q.order_by(Timer.due_at, Timer.id)
-            else:
-                q = q.where(Timer.id > after).order_by(Timer.id)
-            async with self.store.maker() as session:
-                rows = [(int(i), _aware(d)) for i, d in (await session.execute(q.limit(batch)))]
-            added += await self._index_missing(rows)
-            if within is not None or len(rows) < batch:
-                break
-            after = rows[-1][0]
-        if added:
-            log.warning("timer index reconciled: %d pending timer(s) re-added", added)
-        return added
-
-    async def _index_missing(self, rows: list[tuple[int, datetime]]) -> int:
-        """Add those of `rows` that are neither due-indexed nor claimed; returns how many."""
-        if not rows:
-            return 0
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for tid, _ in rows:
-                pipe.zscore(self.zset, str(tid))
-                pipe.zscore(self.claimed, str(tid))
-            scores = await pipe.execute()
-        # A timer fired or cancelled since the read may be re-added here: harmless, its next
-        # claim finds it no longer pending and drops it.
-        missing = {
-            str(tid): due.timestamp()
-            for n, (tid, due) in enumerate(rows)
-            if scores[2 * n] is None and scores[2 * n + 1] is None
-        }
-        if missing:
-            await self.redis.zadd(self.zset, missing)
-        return len(missing)
-
-    async def maybe_reconcile(self) -> int:
-        """Reconcile if it is time: everything at the first call, then the timers due soon
-        every `reconcile_seconds`. A failure is logged and retried on the next call."""
-        started = time.monotonic()
-        first = self._reconciled_at is None
-        if not first and started - (self._reconciled_at or 0.0) < self.reconcile_every:
-            return 0
-        try:
-            added = await self.reconcile(within=None if first else self.reconcile_within)
-        except Exception:
-            log.exception("timer index reconciliation failed")
-            return 0
-        self._reconciled_at = started
-        return added
-
     async def due_ids(self, limit: int = 200) -> list[int]:
         """Ids of timers due at the clock's now (not yet claimed)."""
         now = self.clock().timestamp()
@@ -361,9 +271,9 @@ class Timers:
                 ).all()
                 due = []
                 for tid, due_at in rows:
-                    if _aware(due_at) > now:
+                    if as_utc(due_at) > now:
                         outcomes[tid] = "early"
-                        early[str(tid)] = _aware(due_at).timestamp()
+                        early[str(tid)] = as_utc(due_at).timestamp()
                     else:
                         due.append(tid)
                 won: list[Timer] = []
@@ -419,10 +329,3 @@ for _, id in ipairs(ids) do
 end
 return ids
 """
-
-
-def _aware(d: datetime) -> datetime:
-    # SQLite returns naive datetimes even for timezone=True columns; they are stored as UTC.
-    from datetime import UTC
-
-    return d if d.tzinfo else d.replace(tzinfo=UTC)
