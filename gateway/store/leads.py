@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Executable, Select, and_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway import metrics
 from gateway.messages import Inbound, utcnow
@@ -97,49 +97,52 @@ class Store:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A transaction; after it commits, its after-commit hooks run in order (outside it,
         and outside the write lock: a hook may open transactions of its own)."""
-        lock = self._writes if self._writes is not None and not _HOLDS_WRITE.get() else None
-        if lock is not None:
-            await lock.acquire()
-        token = _HOLDS_WRITE.set(True) if lock is not None else None
-        try:
+        async with self._write_lock():
             async with self.maker() as session:
                 async with session.begin():
                     yield session
                 hooks: list[AfterCommit] = session.info.pop(_HOOKS, [])
-        finally:
-            if token is not None:
-                _HOLDS_WRITE.reset(token)
-            if lock is not None:
-                lock.release()
         for hook in hooks:
             try:
                 await hook()
             except Exception:  # one failed effect must not hide the others
                 log.exception("after-commit hook failed")
 
+    @asynccontextmanager
+    async def _write_lock(self) -> AsyncIterator[None]:
+        """SQLite's one writer at a time (`serialize_writes`), taken once per task: a write
+        inside a transaction this task holds does not wait for itself."""
+        if self._writes is None or _HOLDS_WRITE.get():
+            yield
+            return
+        async with self._writes:
+            token = _HOLDS_WRITE.set(True)
+            try:
+                yield
+            finally:
+                _HOLDS_WRITE.reset(token)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine behind the sessions."""
+        engine = self.maker.kw["bind"]
+        assert isinstance(engine, AsyncEngine)
+        return engine
+
     async def write_one(self, statement: Executable) -> int:
         """Run one write statement in its own transaction, as one round trip (AUTOCOMMIT: no
         BEGIN and COMMIT of their own); returns the rows it matched. For a write that needs
         nothing else in its transaction, on a hot path (recording a send's outcome)."""
-        lock = self._writes if self._writes is not None and not _HOLDS_WRITE.get() else None
-        if lock is not None:
-            await lock.acquire()
-        try:
-            engine = self.maker.kw["bind"]
-            async with engine.connect() as conn:
-                auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                return int((await auto.execute(statement)).rowcount)
-        finally:
-            if lock is not None:
-                lock.release()
+        async with self._write_lock(), self.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return int((await auto.execute(statement)).rowcount)
 
     async def read_first(self, statement: Executable) -> Any:
         """The first row of one read statement (None when there is none), outside any
         transaction: one round trip. A session's read costs three with asyncpg (BEGIN, the
         query, ROLLBACK), and on a hot path (the acknowledgement lane) those were most of it.
         """
-        engine = self.maker.kw["bind"]
-        async with engine.connect() as conn:
+        async with self.engine.connect() as conn:
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return (await auto.execute(statement)).first()
 
