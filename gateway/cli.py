@@ -153,6 +153,7 @@ async def worker(settings: object, *, burst: bool) -> int:
     from gateway.config.handoff import load_handoff_config
     from gateway.config.settings import Settings
     from gateway.keys import PIPELINE, SERVICES
+    from gateway.store.db import open_pool
     from gateway.worker import Worker
 
     assert isinstance(settings, Settings)
@@ -166,6 +167,7 @@ async def worker(settings: object, *, burst: bool) -> int:
     await _freeze_heap()
     try:
         services = app[SERVICES]
+        await open_pool(services.store.engine)  # the first burst after a start finds it open
         if settings.worker_metrics_port:
             # The worker serves no web app; prometheus-client's own small server exposes the
             # same registry (pipeline, outbound, timer counters) for Prometheus to scrape.
