@@ -64,6 +64,10 @@ from tests.fakes.twilio_api import FakeTwilio  # noqa: E402
 WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=15)
 """Twilio gives up on a webhook after 15 s; so does this driver, on every path."""
 PATHS = ("rest", "twilio", "pronto")
+WARM_RATE = 10.0
+"""Webhooks per second at most during a warm-up (`Run.warm_driver`)."""
+WARM_DRAIN = 10.0
+"""Seconds a warm-up waits for its answers."""
 
 
 @dataclass
@@ -79,12 +83,30 @@ class Run:
     use_pg: bool
     folder: Path
     ids: Any = None
+    warm: Any = None
+    """The current step's warm-up driver (`warm_driver`)."""
 
     def driver(self, rate: float, prefix: str | None) -> Driver:
         """A fresh schedule for one step; REST senders are named, the others are phones."""
         self.twilio.sent.clear()
         return Driver(rate, self.args.seconds, self.ids, keys(prefix) if prefix else phone,
                       turns=self.args.turns)
+
+    def warm_driver(self, rate: float, prefix: str | None) -> Driver:
+        """The warm-up before a step (`--warmup` s at up to `WARM_RATE`/s, one message per
+        lead, never counted): every path meets the step with its processes warm, as a
+        deployment's are (connection pools open, statement caches filled)."""
+        self.twilio.sent.clear()
+        return Driver(min(rate, WARM_RATE), self.args.warmup, self.ids,
+                      keys(prefix) if prefix else phone, turns=1)
+
+    async def warm_up(self, post: Any, twilio: FakeTwilio | None, urls: str) -> None:
+        """Run the warm-up driver with `post`, then wait until Rasa has worked it off."""
+        if self.args.warmup <= 0:
+            return
+        await self.warm.run(post, twilio, WARM_DRAIN)
+        for url in urls.split(","):
+            await quiet(self.http, url, self.calm)
 
     def pids(self) -> dict[str, int]:
         """Rasa's processes and this one."""
@@ -110,7 +132,7 @@ async def step_rest(run: Run, rate: float, rasa_url: str | None = None
     """Rasa's REST channel alone: the bot's answer is in the HTTP answer (nothing reaches the
     fake Twilio), so first outbound and bot answer are the answer time of a non-empty reply.
     With several replicas in `rasa_url` (comma list) messages go to them in turn."""
-    d = run.driver(rate, "peer-rest")
+    d = run.warm = run.warm_driver(rate, "peer-rest")
     urls = (rasa_url or run.rasa_url).split(",")
     turn = itertools.count()
 
@@ -131,18 +153,22 @@ async def step_rest(run: Run, rate: float, rasa_url: str | None = None
         if isinstance(body, list) and any(isinstance(x, dict) and x.get("text") for x in body):
             d.answered(m, now)
 
+    await run.warm_up(post, None, ",".join(urls))
+    d = run.driver(rate, "peer-rest")  # `post` answers to the measured driver from now on
     return d, await measured(run.pids(), d.run(post, None, run.args.drain))
 
 
 async def step_twilio(run: Run, rate: float, _: str | None = None
                       ) -> tuple[Driver, dict[str, Any]]:
     """Rasa's built-in Twilio connector: signed webhooks in, its sends at the fake Twilio."""
-    d = run.driver(rate, None)
     url = f"{run.rasa_url}/webhooks/twilio/webhook"
 
     async def post(m: Msg, text: str) -> None:
         await twilio_post(run.http, url, m, text)
 
+    run.warm = run.warm_driver(rate, None)
+    await run.warm_up(post, run.twilio, run.rasa_url)
+    d = run.driver(rate, None)
     return d, await measured(run.pids(), d.run(post, run.twilio, run.args.drain))
 
 
@@ -155,11 +181,14 @@ async def step_pronto(run: Run, rate: float, rasa_url: str | None = None
                             use_pg=run.use_pg, name=name, folder=run.folder) as stack:
         for url in urls.split(","):
             await quiet(run.http, url, run.calm)
-        d = run.driver(rate, None)
         url = f"{stack.pronto.public_url}/webhooks/twilio"
 
         async def post(m: Msg, text: str) -> None:
             await twilio_post(run.http, url, m, text)
+
+        run.warm = run.warm_driver(rate, None)
+        await run.warm_up(post, run.twilio, urls)
+        d = run.driver(rate, None)
 
         work = d.run(post, run.twilio, run.args.drain)
         usage = await measured({**run.pids(), **stack.pids()}, work)
@@ -260,7 +289,8 @@ async def main(args: argparse.Namespace) -> int:
         await twilio.stop()
     result["seconds"] = round(time.perf_counter() - t_all, 1)
     result["settings"] = {"seconds_per_step": args.seconds, "drain_s": args.drain,
-                          "turns_per_lead": args.turns, "workers": args.workers,
+                          "turns_per_lead": args.turns, "warmup_s": args.warmup,
+                          "workers": args.workers,
                           "rasa_nice": args.rasa_nice}
     peer_report.print_all(result)
     print(json.dumps(result))
@@ -281,6 +311,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--drain", type=float, help="seconds to wait for answers after a step (15)")
     p.add_argument("--paths", default=",".join(PATHS), help="rest,twilio,pronto")
     p.add_argument("--turns", type=int, default=4, help="messages per lead at most")
+    p.add_argument("--warmup", type=float, default=3.0,
+                   help="seconds of warm-up before each step, not counted (3; 0: none)")
     p.add_argument("--workers", type=int, default=2, help="pronto worker processes")
     p.add_argument("--replicas", type=int, help="2: also Pronto with 1 and 2 Rasa replicas")
     p.add_argument("--replica-rate", type=float, default=50.0,
