@@ -163,12 +163,18 @@ class Worker:
 
     async def _balance(self) -> None:
         now = time.time()
-        await self.redis.zadd(self._heartbeats, {self.id: now})
-        await self.redis.zremrangebyscore(self._heartbeats, "-inf", now - self.lease_ms / 1000)
-        live = max(1, int(await self.redis.zcard(self._heartbeats)))
+        owned = list(self._owned.items())
+        # One round trip: the heartbeat, the live count, and every held lease renewed.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(self._heartbeats, {self.id: now})
+            pipe.zremrangebyscore(self._heartbeats, "-inf", now - self.lease_ms / 1000)
+            pipe.zcard(self._heartbeats)
+            for p, _task in owned:
+                pipe.eval(_RENEW, 1, self._lease_key(p), self.id, self.lease_ms)
+            replies = await pipe.execute()
+        live = max(1, int(replies[2]))
         target = math.ceil(self.queue.partitions / live)
-        for p, task in list(self._owned.items()):  # renew, drop lost ones
-            ok = await self.redis.eval(_RENEW, 1, self._lease_key(p), self.id, self.lease_ms)
+        for (p, task), ok in zip(owned, replies[3:], strict=True):  # drop lost ones
             if not ok or task.done():
                 await self._drop(p)
         for p in range(self.queue.partitions):
