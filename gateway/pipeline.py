@@ -38,6 +38,7 @@ from gateway.pipeline_steps import (
     progress,
     request_handoff,
 )
+from gateway.rasa_slots import RasaSlots
 from gateway.services import Services
 from gateway.store.agent_directory import AgentDirectory
 from gateway.store.leads import (
@@ -62,12 +63,9 @@ class Pipeline:
     def __init__(self, services: Services) -> None:
         self.s = services
         services.timers.register(BOT_RETRY, self._on_bot_retry_timer)
-        # At most this many turns at Rasa from this process: more only queue inside Rasa.
-        self._rasa_cap = services.settings.rasa_concurrency
-        self._rasa_slots = asyncio.Semaphore(self._rasa_cap)
-        self._rasa_busy = 0
-        self._latency = 0.0
-        """Recent Rasa turn time, seconds (an exponential moving average)."""
+        self._slots = RasaSlots(services.settings.rasa_concurrency,
+                                services.settings.ack_budget_seconds)
+        """At most this many turns at Rasa from this process: more only queue inside Rasa."""
         self.handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
         self._fresh: dict[int, tuple[Lead, list[Message]]] = {}
         """A lead and its pending messages, read by `_record` for `drain` (no second read)."""
@@ -178,7 +176,7 @@ class Pipeline:
             msg.bot_status = "pending"
             if await lane_has(self.s, session, lead.id, conv.id, msg, inbound):
                 self._acked.add(msg.id)  # the acknowledgement lane's, not ours
-            elif created and self._ack_due(msg) and await self._ack_once(lead):
+            elif created and self._slots.ack_due(msg) and await self._ack_once(lead):
                 # A backlog: the budget is short already, so acknowledge in this transaction.
                 await self._queue_ack(session, lead, msg)
                 self._acked.add(msg.id)
@@ -234,7 +232,7 @@ class Pipeline:
             await adapter.typing(msg.address)
         acked = msg.id in self._acked
         self._acked.discard(msg.id)
-        if budget and not acked and self._ack_due(msg):
+        if budget and not acked and self._slots.ack_due(msg):
             acked = await self._ack(lead, msg)
         try:
             reply = await self._turn(lead, msg, wait_to_ack=budget and not acked)
@@ -248,34 +246,28 @@ class Pipeline:
         return True
 
     async def _turn(self, lead: Lead, msg: Message, *, wait_to_ack: bool) -> BotReply:
-        """One Rasa turn in a Rasa slot; acknowledges if it outlasts the budget left."""
+        """One Rasa turn in a Rasa slot; acknowledges if the wait for a slot, or the turn,
+        would outlast the budget left (`gateway.rasa_slots`)."""
         metadata = {"language": msg.language or lead.language, "channel": msg.channel}
         loop = asyncio.get_running_loop()
-        async with self._rasa_slots:
-            self._rasa_busy += 1
-            started = loop.time()
-            try:
-                call = asyncio.ensure_future(self.s.bot.send(
-                    bot_sender(lead), msg.text, metadata, self.s.settings.rasa_timeout_seconds))
-                if wait_to_ack:
-                    left = budget_left(self.s.settings.ack_budget_seconds, msg)
-                    done, _ = await asyncio.wait({call}, timeout=max(left, 0))
-                    if not done:
-                        await self._ack(lead, msg)
-                reply = await call
-            finally:
-                self._rasa_busy -= 1
-        took = loop.time() - started
+        if await self._slots.take(msg, in_budget=wait_to_ack, ack=lambda: self._ack(lead, msg)):
+            wait_to_ack = False  # acknowledged while it waited for a slot
+        self._slots.start()
+        started, took = loop.time(), None
+        try:
+            call = asyncio.ensure_future(self.s.bot.send(
+                bot_sender(lead), msg.text, metadata, self.s.settings.rasa_timeout_seconds))
+            if wait_to_ack:
+                left = budget_left(self.s.settings.ack_budget_seconds, msg)
+                done, _ = await asyncio.wait({call}, timeout=max(left, 0))
+                if not done:
+                    await self._ack(lead, msg)
+            reply = await call
+            took = loop.time() - started
+        finally:
+            self._slots.done(took)
         metrics.BOT_LATENCY.observe(took)
-        self._latency = 0.8 * self._latency + 0.2 * took  # recent turns weigh most
         return reply
-
-    def _ack_due(self, msg: Message) -> bool:
-        """Acknowledge at once, without waiting for a Rasa slot, when the budget is spent
-        already (the message queued), Rasa is saturated, or its recent turns are slower than
-        what is left: the lead hears from us within the budget at any rate."""
-        left = budget_left(self.s.settings.ack_budget_seconds, msg)
-        return left <= 0 or self._rasa_busy >= self._rasa_cap or self._latency > left
 
     async def _ack_once(self, lead: Lead) -> bool:
         """Whether this is the lead's first acknowledgement in its quiet window (claimed)."""
