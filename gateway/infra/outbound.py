@@ -18,11 +18,8 @@ tell is resent (at least once).
 Provider errors are handled by meaning: opted out → mark the lead and never retry; rate limits
 and transient failures → back off and retry; anything else → recorded as failed.
 
-Every message to a lead passes the per-lead hourly cap of the outbound gate
-(`gateway.domain.outbound_gate`, `rate_cap` in config/compliance.yml) here, in the one path
-all senders share, so a runaway loop cannot text one person a thousand times: over the cap the
-row is stored "refused" (never sent, never swept), audited `message.rate_capped`, counted in
-`pronto_rate_capped_total`, and the first refusal of a lead in an hour is logged at WARNING.
+Every message to a lead passes the per-lead hourly cap here, in the one path all senders share
+(`gateway.infra.outbound_cap`): over it the row is stored "refused", never sent.
 """
 
 from __future__ import annotations
@@ -38,30 +35,26 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics
 from gateway.channels.base import Channel
-from gateway.domain.outbound_gate import GateInput, GateLead, GateRules, Kind, Refuse, decide
+from gateway.domain.outbound_gate import GateRules
 from gateway.domain.segments import encode_info, to_gsm7
 from gateway.errors import ChannelError, ProviderRejected, RateLimited
+from gateway.infra.outbound_cap import REFUSED, HourlyCap
 from gateway.infra.outbox_sweep import LATER, leads_by_id, outbound_of, provider_has, unowned
 from gateway.infra.send_failure import FailureListener, SendFailure
 from gateway.messages import SMS, WHATSAPP, Button, Outbound, SendResult, utcnow
 from gateway.store.leads import Store, after_commit, audit, mark_opted_out
-from gateway.store.models import AuditEvent, Lead, Message
+from gateway.store.models import Lead, Message
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 120.0
 """Default hold of a process on a queued message before another may send it."""
 SKIPPED = "skipped"
 """`deliver` outcome when this process no longer holds the message's lease (another sends it)."""
-REFUSED = "refused"
-"""Status of a message the gate refused: stored for the record, never sent."""
-_SENT_LAST_HOUR = "pronto_sent_last_hour"
-"""`session.info` key: per lead, its messages of the last hour as counted (`_over_cap`)."""
-_HOUR = timedelta(hours=1)
 _CLAIMS = itertools.count(1)
 """Claim numbers, unique in the process (the owner name makes them unique across processes)."""
 
@@ -110,6 +103,7 @@ class Outbox:
         self.owner = owner or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.clock = clock
         self.rules = rules or GateRules()
+        self.cap = HourlyCap(self.rules)
         self.spanish_gsm7 = spanish_gsm7
         self.on_failure: FailureListener | None = None
         """Set by the app: what a failed send means beyond its row (see `failed`)."""
@@ -141,7 +135,7 @@ class Outbox:
         now = self.clock()
         until = now + self.lease
         claim = self._claim()
-        capped = lead_id is not None and await self._over_cap(session, lead_id, now)
+        capped = lead_id is not None and await self.cap.over(session, lead_id, now)
         msg = Message(
             direction="out",
             author=author,
@@ -170,10 +164,10 @@ class Outbox:
         session.add(msg)
         await session.flush()
         if capped and lead_id is not None:
-            await self._refuse_capped(session, msg, lead_id, now)
+            await self.cap.refuse(session, msg, lead_id, now)
             return msg
         if lead_id is not None:
-            self._counted(session, lead_id)
+            self.cap.counted(session, lead_id)
         out = Outbound(
             channel=channel,
             address=address,
@@ -194,59 +188,6 @@ class Outbox:
     def _claim(self) -> str:
         """A token for one claim on rows: this process's name and a counter (64 characters)."""
         return f"{self.owner[:48]}#{next(_CLAIMS)}"
-
-    async def _over_cap(self, session: AsyncSession, lead_id: int, now: datetime) -> bool:
-        """Whether the gate refuses one more message to the lead: its messages of the last hour
-        (refused and held ones were not sent) counted in SQL, so every process sees them.
-
-        Counted once a transaction: a bot turn queues several texts, and the ones queued
-        since the count are added to it (`_counted`), one query fewer a text."""
-        counts: dict[int, int] = session.info.setdefault(_SENT_LAST_HOUR, {})
-        if lead_id not in counts:
-            counts[lead_id] = int(await session.scalar(
-                select(func.count())
-                .select_from(Message)
-                .where(
-                    Message.lead_id == lead_id,
-                    Message.direction == "out",
-                    Message.created_at >= now - _HOUR,
-                    Message.status.notin_((REFUSED, "held")),
-                )
-            ) or 0)
-        # Only the cap is asked here: opt-out and quiet hours are decided by the callers that
-        # know the message's kind, and a reply (Kind.REPLY) is never held.
-        lead = GateLead(opted_out=False, zone="UTC", sent_last_hour=counts[lead_id])
-        return isinstance(decide(GateInput(Kind.REPLY), lead, now, self.rules), Refuse)
-
-    @staticmethod
-    def _counted(session: AsyncSession, lead_id: int) -> None:
-        """One more message queued to the lead in this transaction (see `_over_cap`)."""
-        counts: dict[int, int] = session.info.get(_SENT_LAST_HOUR, {})
-        if lead_id in counts:
-            counts[lead_id] += 1
-
-    async def _refuse_capped(
-        self, session: AsyncSession, msg: Message, lead_id: int, now: datetime
-    ) -> None:
-        """Audit a capped message; alert (WARNING) on the lead's first one in an hour."""
-        earlier = await session.scalar(
-            select(func.count())
-            .select_from(AuditEvent)
-            .where(
-                AuditEvent.lead_id == lead_id,
-                AuditEvent.at >= now - _HOUR,
-                AuditEvent.type == "message.rate_capped",
-            )
-        )
-        cap = self.rules.max_per_lead_per_hour
-        audit(session, "message.rate_capped", lead_id=lead_id, message_id=msg.id,
-              author=msg.author, channel=msg.channel, cap=cap, alert=not earlier, at=now)
-        metrics.RATE_CAPPED.labels(channel=msg.channel).inc()
-        if not earlier:
-            log.warning(
-                "lead %s reached the outbound cap of %d messages per hour: further messages "
-                "are refused (a runaway loop?)", lead_id, cap,
-            )
 
     async def deliver(
         self, out: Outbound, *, lead_id: int | None, lease_until: datetime | None = None,
