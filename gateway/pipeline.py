@@ -252,7 +252,6 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         if await self._slots.take(msg, in_budget=wait_to_ack, ack=lambda: self._ack(lead, msg)):
             wait_to_ack = False  # acknowledged while it waited for a slot
-        self._slots.start()
         started, took = loop.time(), None
         try:
             call = asyncio.ensure_future(self.s.bot.send(

@@ -16,7 +16,7 @@ from gateway.store.models import Message
 
 
 class RasaSlots:
-    """Slots, busy and waiting counts, and the recent turn time (an exponential average)."""
+    """Slots, the waiting count, and the recent turn time (an exponential average)."""
 
     def __init__(self, cap: int, budget: float) -> None:
         """Args:
@@ -25,7 +25,6 @@ class RasaSlots:
         """
         self.cap, self.budget = cap, budget
         self._slots = asyncio.Semaphore(cap)
-        self.busy = 0
         self.waiting = 0
         self.latency = 0.0
         """Recent Rasa turn time, seconds (an exponential moving average)."""
@@ -37,8 +36,8 @@ class RasaSlots:
         left = budget_left(self.budget, msg)
         if left <= 0 or self.latency > left:
             return True
-        if self.busy < self.cap:
-            return False
+        if not self._slots.locked():
+            return False  # a slot is free now
         if self.latency <= 0:
             return True  # saturated before any turn was timed: no pace to judge by
         # Slots free one at a time, about every latency / cap seconds; then its own turn.
@@ -50,6 +49,17 @@ class RasaSlots:
         """Take a slot. With `in_budget`, a slot that has not come while a turn at the recent
         pace would still end inside the budget is waited for after `ack()`; returns whether it
         acknowledged. The slot is never lost to an error or a cancellation."""
+        if not self._slots.locked():
+            # Free: taken without yielding to the loop, so no other lead can see it free too
+            # and count on it (it would then wait out its whole budget for an acknowledgement).
+            await self._slots.acquire()
+            return False
+        if in_budget and self.ack_due(msg):
+            await ack()  # every slot is taken and the turns ahead would outlast the budget
+            in_budget = False
+            acked = True
+        else:
+            acked = False
         acquire = asyncio.ensure_future(self._slots.acquire())
         self.waiting += 1
         try:
@@ -61,7 +71,7 @@ class RasaSlots:
                     await asyncio.shield(acquire)
                     return True
             await asyncio.shield(acquire)
-            return False
+            return acked
         except BaseException:
             if acquire.done() and not acquire.cancelled() and acquire.exception() is None:
                 self._slots.release()  # taken meanwhile: give it back
@@ -71,13 +81,8 @@ class RasaSlots:
         finally:
             self.waiting -= 1
 
-    def start(self) -> None:
-        """A turn holding a slot begins."""
-        self.busy += 1
-
     def done(self, took: float | None) -> None:
         """The turn ended (`took` seconds; None when it failed): the slot is free again."""
-        self.busy -= 1
         self._slots.release()
         if took is not None:
             self.latency = 0.8 * self.latency + 0.2 * took  # recent turns weigh most
