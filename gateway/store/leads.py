@@ -137,14 +137,16 @@ class Store:
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return int((await auto.execute(statement)).rowcount)
 
-    async def read_first(self, statement: Executable) -> Any:
-        """The first row of one read statement (None when there is none), outside any
-        transaction: one round trip. A session's read costs three with asyncpg (BEGIN, the
-        query, ROLLBACK), and on a hot path (the acknowledgement lane) those were most of it.
+    async def read_first(self, statement: Executable,
+                         params: dict[str, Any] | None = None) -> Any:
+        """The first row of one read statement with its `params` (None when there is none),
+        outside any transaction: one round trip. A session's read costs three with asyncpg
+        (BEGIN, the query, ROLLBACK), and on a hot path (the acknowledgement lane) those were
+        most of it.
         """
         async with self.engine.connect() as conn:
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            return (await auto.execute(statement)).first()
+            return (await auto.execute(statement, params)).first()
 
 
 async def find_or_create_lead(

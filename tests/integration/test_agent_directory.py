@@ -90,3 +90,35 @@ async def test_a_new_agent_is_seen_after_the_ttl(store: Store) -> None:
     async with store.maker() as s:
         found = await directory.find(s, _sms(PHONE))
         assert found is not None and found.id == ben
+
+
+async def test_the_ack_lane_knows_leads_and_active_agents_by_their_address(
+        store: Store) -> None:
+    """The lane's one plain-SQL look (`ack_lane._known`), on SQLite and PostgreSQL alike."""
+    from gateway.ack_lane import _known
+    from gateway.store.models import Identity, Lead
+
+    await _add(store, "ana", PHONE, CHAT)
+    gone = await _add(store, "bo", "+13055550998", "4343")
+    async with store.transaction() as s:
+        await s.execute(update(Agent).where(Agent.id == gone).values(active=False))
+        lead = Lead(phone="+13055550997")
+        s.add(lead)
+        await s.flush()
+        s.add(Identity(lead_id=lead.id, kind="phone", address="+13055550997"))
+        s.add(Identity(lead_id=lead.id, kind="webchat", address="w-1"))
+
+    def inbound(channel: str, address: str) -> Inbound:
+        return Inbound(channel=channel, address=address, text="hi", provider_id="X1",
+                       received_at=datetime(2026, 12, 1, tzinfo=UTC))
+
+    async def known(channel: str, address: str) -> bool:
+        return await store.read_first(*_known(inbound(channel, address))) is not None
+
+    assert await known("sms", PHONE) and await known("whatsapp", PHONE)  # an agent
+    assert await known("telegram", CHAT)  # an agent's chat
+    assert await known("sms", "+13055550997") and await known("webchat", "w-1")  # a lead
+    assert not await known("sms", "+13055550998")  # an agent no longer active
+    assert not await known("telegram", "4343")
+    assert not await known("sms", "+13055550996") and not await known("webchat", "w-2")
+    assert not await known("webchat", PHONE)  # an agent's phone is no web-chat session
