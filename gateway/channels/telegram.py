@@ -18,6 +18,7 @@ import hmac
 import logging
 import re
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -49,7 +50,7 @@ from gateway.channels.telegram_limits import (
 )
 from gateway.config.settings import Settings
 from gateway.errors import BadRequest, BadSignature, ConfigError, ProviderRejected, RateLimited
-from gateway.messages import TELEGRAM, Button, Inbound, Outbound, SendResult
+from gateway.messages import TELEGRAM, Button, Inbound, Outbound, SendResult, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,8 @@ def update_to_inbound(update: Update) -> Inbound | None:
         text=message.text or message.caption or "",
         reply_to=str(reply.message_id) if reply is not None else None,
         profile_name=message.from_user.first_name if message.from_user else None,
-        received_at=message.date,
+        # A body without Telegram's date is dated at its arrival (it was a 500).
+        received_at=message.date if isinstance(message.date, datetime) else utcnow(),
         raw=raw,
     )
 

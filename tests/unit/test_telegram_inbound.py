@@ -102,6 +102,20 @@ async def test_message_is_normalised(post: Any) -> None:
     assert inbound.raw["update_id"] == update["update_id"]
 
 
+async def test_a_message_without_a_date_is_dated_at_its_arrival(post: Any) -> None:
+    """A body whose `date` is null (the fuzz test's find): an inbound dated now, not a 500."""
+    from datetime import UTC, datetime
+
+    send = await post(TelegramChannel(make_settings()))
+    update = FakeTelegram().message_update(42, "hello")
+    update["message"]["date"] = None
+    before = datetime.now(UTC)
+    status, [inbound] = await send(update)
+    assert status == 200
+    assert before <= inbound.received_at <= datetime.now(UTC)
+    inbound.to_json()  # what the webhook queues
+
+
 async def test_reply_in_alert_thread_carries_reply_to(post: Any) -> None:
     fake = FakeTelegram()
     send = await post(TelegramChannel(make_settings()))
