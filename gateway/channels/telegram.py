@@ -98,8 +98,7 @@ def update_to_inbound(update: Update) -> Inbound | None:
         text=message.text or message.caption or "",
         reply_to=str(reply.message_id) if reply is not None else None,
         profile_name=message.from_user.first_name if message.from_user else None,
-        # A body without Telegram's date is dated at its arrival (it was a 500).
-        received_at=message.date if isinstance(message.date, datetime) else utcnow(),
+        received_at=message.date if isinstance(message.date, datetime) else utcnow(),  # null date
         raw=raw,
     )
 
