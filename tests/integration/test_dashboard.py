@@ -21,6 +21,7 @@ NOW = datetime(2026, 11, 27, 15, 30, tzinfo=UTC)  # a Friday, 10:30 in Miami
 PAGES = ["/admin/", "/admin/?days=30", "/admin/standard", "/admin/standard?days=30",
          "/admin/agents", "/admin/funnel", "/admin/leads", "/admin/leads?status=with_agent",
          "/admin/leads?q=Garc", "/admin/leads?q=%C2%B2",  # "²" is a digit int() refuses
+         "/admin/leads?q=2147483648",  # past the INTEGER id: PostgreSQL refused it (a 500)
          "/admin/leads?partial=1&language=es", "/admin/nlu",
          "/admin/delivery", "/admin/exports", "/admin/followup", "/admin/crm"]
 
