@@ -45,7 +45,6 @@ from gateway.store.leads import (
     after_commit,
     audit,
     current_conversation,
-    find_message,
     find_or_create_lead_in_conversation,
     lead_with_conversation,
     pending_bot_messages,
@@ -111,26 +110,23 @@ class Pipeline:
         try:
             return await self._record_once(inbound)
         except IntegrityError:
-            # Rolled back whole. Another worker stored the same provider message first (a
-            # redelivery racing the original after a partition handover): the unique
-            # (channel, provider_id) decided, and the loser handles nothing.
-            if await self.s.store.read_first(
-                    select(Message.id).where(Message.channel == inbound.channel,
-                                             Message.provider_id == inbound.provider_id)
-            ) is None:
+            # Rolled back whole: the message's unique (channel, provider_id) row is there. A
+            # redelivery (the stream's, after a crash or a partition handover, or racing the
+            # original) is told this way, not by a look before every message: that look was
+            # a statement on each of them, and redeliveries are rare.
+            row = await self.s.store.read_first(
+                select(Message.lead_id, Message.bot_status).where(
+                    Message.channel == inbound.channel,
+                    Message.provider_id == inbound.provider_id))
+            if row is None:
                 raise
+            if row.bot_status == "pending" and row.lead_id is not None:
+                return int(row.lead_id)  # it crashed before the bot answered: resume
             metrics.DUPLICATES.labels(channel=inbound.channel).inc()
-            return None
+            return None  # a redelivery of a message already handled
 
     async def _record_once(self, inbound: Inbound) -> int | None:
         async with self.s.store.transaction() as session:
-            existing = await find_message(session, inbound.channel, inbound.provider_id)
-            if existing is not None and existing.bot_status != "pending":
-                metrics.DUPLICATES.labels(channel=inbound.channel).inc()
-                return None  # a redelivery of a message already handled
-            if existing is not None and existing.lead_id is not None:
-                return existing.lead_id  # crashed before the bot answered: resume
-
             agent = await self._agents.find(session, inbound)
             if agent is not None and self.s.handoff is not None:
                 msg = self._message(inbound, author="agent", agent_id=agent.id)

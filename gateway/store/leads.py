@@ -165,16 +165,20 @@ async def find_or_create_lead_in_conversation(
 ) -> tuple[Lead, Conversation, bool]:
     """`find_or_create_lead` and `current_conversation` in one: a known lead and its open
     conversation are one query (not two), and a new lead's conversation is created without
-    looking for one. Returns (lead, conversation, created)."""
+    looking for one. A conversation opened here is opened by the lead's message, and stored
+    with it as the last one (no UPDATE after the INSERT). Returns (lead, conversation, created).
+    """
     q = (_by_identity(inbound).add_columns(Conversation)
          .outerjoin(Conversation, _open_of(Lead.id)).order_by(Conversation.id.desc()).limit(1))
     row = (await session.execute(q)).first()
     if row is not None:
         lead, conv = row
         _seen_on(lead, inbound)
-        return lead, conv if conv is not None else await _open(session, lead), False
+        at = inbound.received_at
+        return lead, conv if conv is not None else await _open(session, lead, at), False
     lead, created = await _create_lead(session, inbound, default_language)
-    conv = await (_open(session, lead) if created else current_conversation(session, lead))
+    conv = await (_open(session, lead, inbound.received_at) if created
+                  else current_conversation(session, lead))
     return lead, conv, created
 
 
@@ -249,9 +253,11 @@ async def current_conversation(session: AsyncSession, lead: Lead) -> Conversatio
     return conv if conv is not None else await _open(session, lead)
 
 
-async def _open(session: AsyncSession, lead: Lead) -> Conversation:
-    """Open a conversation for a lead that has none."""
-    conv = Conversation(lead_id=lead.id, status="bot")
+async def _open(session: AsyncSession, lead: Lead,
+                lead_message_at: datetime | None = None) -> Conversation:
+    """Open a conversation for a lead that has none (`lead_message_at`: opened by the lead's
+    message received then)."""
+    conv = Conversation(lead_id=lead.id, status="bot", last_lead_message_at=lead_message_at)
     session.add(conv)
     await session.flush()
     audit(session, "conversation.opened", lead_id=lead.id, conversation_id=conv.id)
