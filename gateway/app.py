@@ -27,6 +27,7 @@ from gateway.config.settings import Settings
 from gateway.config.templates import Templates
 from gateway.crm import start_crm, stop_crm
 from gateway.crm_admin import add_crm_admin_routes
+from gateway.delivery_status import apply_kept, apply_status, keep
 from gateway.domain.followup import parse_offset
 from gateway.domain.language.detector import LanguageDetector
 from gateway.domain.segments import check_templates
@@ -41,7 +42,6 @@ from gateway.infra.bot_client import BotClient
 from gateway.infra.outbound import Outbox
 from gateway.infra.queue import InboundQueue
 from gateway.infra.redis import connect_redis
-from gateway.infra.send_failure import SendFailure
 from gateway.infra.timers import Clock, Timers
 from gateway.intake import wiring as intake_wiring
 from gateway.keys import ADAPTERS, PIPELINE, SERVICES, SETTINGS, WORKER
@@ -50,7 +50,7 @@ from gateway.pipeline import Pipeline
 from gateway.send_failures import SendFailures
 from gateway.services import Services
 from gateway.store.db import make_engine, make_sessionmaker, migrate
-from gateway.store.leads import Store, audit, update_status
+from gateway.store.leads import Store
 from gateway.store.models import Timer
 from gateway.worker import Worker
 
@@ -167,6 +167,7 @@ def create_app(
                     idle_close_after=handoff_config.policy.close.idle_after,
                     stall_after=timedelta(seconds=settings.stall_after_seconds),
                     max_in_flight=settings.worker_in_flight, side_tasks=[pipeline.lane.run],
+                    status_sweep=lambda: apply_kept(services),
                 )
                 app[WORKER] = worker
                 task = asyncio.create_task(worker.run(), name="worker")
@@ -306,18 +307,9 @@ async def _status_webhook(request: web.Request, adapter: StatusChannel) -> web.S
     services = request.app[SERVICES]
     for update in await adapter.parse_status(request):
         async with services.store.transaction() as session:
-            msg = await update_status(
-                session, adapter.channels, update.provider_id, update.status, update.error_code
-            )
-            if msg is not None and update.status in ("failed", "undelivered"):
-                audit(session, "message.undelivered", lead_id=msg.lead_id, message_id=msg.id,
-                      code=update.error_code)
-            if msg is not None and (update.status in ("failed", "undelivered")
-                                    or update.error_code == "21610"):
-                # By meaning, as a send error is (gateway.send_failures): 21610 is an opt-out.
-                await services.outbox.failed(session, SendFailure(
-                    msg.id, msg.lead_id, update.error_code,
-                    opted_out=update.error_code == "21610"))
+            found = await apply_status(services, session, adapter.channels, update)
+        if not found:
+            await keep(services, adapter.channels, update)  # its row comes later
     return web.Response(status=204)
 
 

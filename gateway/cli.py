@@ -152,6 +152,7 @@ async def worker(settings: object, *, burst: bool) -> int:
     from gateway.app import create_app
     from gateway.config.handoff import load_handoff_config
     from gateway.config.settings import Settings
+    from gateway.delivery_status import apply_kept
     from gateway.keys import PIPELINE, SERVICES
     from gateway.store.db import open_pool
     from gateway.worker import Worker
@@ -179,7 +180,8 @@ async def worker(settings: object, *, burst: bool) -> int:
                    idle_close_after=load_handoff_config(settings).policy.close.idle_after,
                    stall_after=timedelta(seconds=settings.stall_after_seconds),
                    max_in_flight=settings.worker_in_flight,
-                   side_tasks=[app[PIPELINE].lane.run])
+                   side_tasks=[app[PIPELINE].lane.run],
+                   status_sweep=lambda: apply_kept(services))
         if burst:
             handled = await w.run_burst()
             print(f"processed {handled} event(s)")

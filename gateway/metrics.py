@@ -11,6 +11,10 @@ RATE_CAPPED = Counter(
     "pronto_rate_capped_total", "Messages to a lead refused by the per-lead hourly cap", ["channel"]
 )
 DUPLICATES = Counter("pronto_duplicates_total", "Redelivered messages dropped", ["channel"])
+EARLY_STATUSES = Counter(
+    "pronto_early_status_callbacks_total",
+    "Delivery status callbacks that came before their message's row: kept, applied later, "
+    "expired unmatched, or dropped (too many kept)", ["outcome"])
 BOT_LATENCY = Histogram(
     "pronto_bot_seconds", "Rasa round trip", buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 )

@@ -78,6 +78,7 @@ class Worker:
         stall_after: timedelta | None = None,
         stall_interval: float = 30.0,
         side_tasks: Sequence[Callable[[], Awaitable[None]]] = (),
+        status_sweep: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         """Create a worker.
 
@@ -100,6 +101,8 @@ class Worker:
             stall_interval: seconds between stall sweeps.
             side_tasks: loops run next to the consumers while the worker runs (the
                 acknowledgement lane), cancelled when it stops.
+            status_sweep: applies delivery status callbacks kept until their message's row
+                was there (`gateway.delivery_status.apply_kept`), every `sweep_interval`.
         """
         self.queue = queue
         self.redis = queue.redis
@@ -117,7 +120,9 @@ class Worker:
         self.outbox = outbox
         self.idle_close_after = idle_close_after
         self.stall_after = stall_after
-        self._every = {"sweep": sweep_interval, "close": close_interval, "stalls": stall_interval}
+        self.status_sweep = status_sweep
+        self._every = {"sweep": sweep_interval, "close": close_interval, "stalls": stall_interval,
+                       "statuses": sweep_interval}
         self._last: dict[str, float] = {}
         self._side = tuple(side_tasks)
 
@@ -308,6 +313,8 @@ class Worker:
         done = 0
         if self.outbox is not None and self._due("sweep", force):
             done += await self._job("outbox sweep", self.outbox.sweep())
+        if self.status_sweep is not None and self._due("statuses", force):
+            done += await self._job("early status callbacks", self.status_sweep())
         if self.idle_close_after is not None and self._due("close", force):
             done += await self._job("idle close", close_idle(
                 self.timers.store, self.timers, idle=self.idle_close_after,

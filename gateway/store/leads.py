@@ -15,6 +15,7 @@ from sqlalchemy import Executable, Select, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway import metrics
+from gateway.domain.delivery_status import supersedes
 from gateway.messages import Inbound, utcnow
 from gateway.store.models import (
     AuditEvent,
@@ -287,18 +288,22 @@ async def pending_bot_messages(session: AsyncSession, lead_id: int) -> list[Mess
 async def update_status(
     session: AsyncSession, channel_names: frozenset[str], provider_id: str, status: str,
     error_code: str | None,
-) -> Message | None:
-    """Apply a delivery status callback to the stored outbound message."""
+) -> tuple[Message | None, bool]:
+    """Apply a delivery status callback to the stored outbound message. Returns the message
+    (None when no row has this provider id yet) and whether the status was applied (not
+    when the message is at a later stage already: `domain.delivery_status`)."""
     q = select(Message).where(
         Message.channel.in_(channel_names), Message.provider_id == provider_id
     )
     msg = (await session.execute(q)).scalars().first()
     if msg is None:
-        return None
+        return None, False
+    if not supersedes(status, msg.status):
+        return msg, False
     msg.status = status
     if error_code:
         msg.error_code = error_code
-    return msg
+    return msg, True
 
 
 async def mark_opted_out(session: AsyncSession, lead_id: int, reason: str) -> None:

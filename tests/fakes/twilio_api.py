@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -41,6 +42,9 @@ class FakeTwilio:
     sent: list[Sent] = field(default_factory=list)
     failures: list[tuple[int, int]] = field(default_factory=list)
     delay: float = 0.0
+    before_reply: Callable[[Sent], Awaitable[object]] | None = None
+    """Run after a send is taken and before its answer: a status callback that outruns the
+    answer, as Twilio's may."""
     url: str = ""
     _runner: web.AppRunner | None = None
     _event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -67,6 +71,8 @@ class FakeTwilio:
                  form, request.headers.get("Authorization"))
         )
         self._event.set()
+        if self.before_reply is not None:
+            await self.before_reply(self.sent[-1])
         return web.json_response(
             {
                 "sid": sid, "account_sid": account, "to": form.get("To"),

@@ -312,3 +312,69 @@ async def test_number_default_language_for_a_new_lead_without_evidence(make_stac
         await stack.sms("ok", phone="+13055550999")  # the main number: English by default
         sent = await stack.twilio.wait_for("+13055550999")
         assert sent[0].body.startswith("Hi!")
+
+
+async def test_a_status_callback_before_its_row_is_kept_and_applied(make_stack: Any) -> None:
+    """Twilio's callback outruns the send's answer: the row has no sid yet. It is kept, and
+    the worker's housekeeping applies it once the outbox wrote the sid (before: lost)."""
+    async with make_stack() as stack:
+        codes: list[int] = []
+
+        async def early(sent: Any) -> None:
+            codes.append(await stack.status_callback(sent.sid, "undelivered", "30003"))
+
+        stack.twilio.before_reply = early
+        await stack.sms("hello")
+        sent = await stack.twilio.wait_for(PHONE)
+
+        async def answered() -> bool:
+            return bool(codes)
+        await wait_until(answered, what="the early callback answered")
+        assert codes[0] == 204
+
+        async def applied() -> bool:
+            async with stack.services.store.maker() as s:
+                m = await s.scalar(select(Message).where(Message.provider_id == sent[0].sid))
+                return m is not None and m.status == "undelivered"
+        await wait_until(applied, timeout=15, what="the kept callback applied")
+        async with stack.services.store.maker() as s:
+            m = await s.scalar(select(Message).where(Message.provider_id == sent[0].sid))
+            assert m is not None and m.error_code == "30003"
+            n = await s.scalar(select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.type == "message.undelivered"))
+            assert n == 1
+        assert not await stack.services.redis.hlen("pronto:early-statuses")
+
+
+async def test_an_early_opt_out_callback_still_opts_the_lead_out(make_stack: Any) -> None:
+    async with make_stack() as stack:
+        async def early(sent: Any) -> None:
+            await stack.status_callback(sent.sid, "failed", "21610")
+
+        stack.twilio.before_reply = early
+        await stack.sms("hello")
+        await stack.twilio.wait_for(PHONE)
+
+        async def opted_out() -> bool:
+            async with stack.services.store.maker() as s:
+                lead = await s.scalar(select(Lead).join(Identity).where(
+                    Identity.address == PHONE))
+                return lead is not None and lead.opted_out
+        await wait_until(opted_out, timeout=15, what="the lead opted out by the kept callback")
+
+
+async def test_a_late_sent_does_not_undo_delivered(make_stack: Any) -> None:
+    async with make_stack() as stack:
+        await stack.sms("hello")
+        sid = (await stack.twilio.wait_for(PHONE))[0].sid
+
+        async def stored() -> bool:
+            async with stack.services.store.maker() as s:
+                return await s.scalar(select(Message).where(Message.provider_id == sid)) \
+                    is not None
+        await wait_until(stored, what="outbound row with provider sid")
+        assert await stack.status_callback(sid, "delivered") == 204
+        assert await stack.status_callback(sid, "sent") == 204  # out of order, as Twilio's may
+        async with stack.services.store.maker() as s:
+            m = await s.scalar(select(Message).where(Message.provider_id == sid))
+            assert m is not None and m.status == "delivered"
