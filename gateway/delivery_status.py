@@ -46,7 +46,7 @@ async def apply_status(services: Services, session: AsyncSession,
     if msg is None:
         return False
     if not applied:
-        return True  # a stage already passed, or the same status again: nothing new
+        return True  # a stage already passed: nothing new (the same status again is applied)
     failed = update.status in ("failed", "undelivered")
     if failed:
         audit(session, "message.undelivered", lead_id=msg.lead_id, message_id=msg.id,
