@@ -8,10 +8,7 @@ wait in that line. Each worker runs one: it reads every inbound event the moment
 of the acknowledgement budget after the webhook nobody has taken the message on, it
 acknowledges the sender, if the sender is a new lead: an address with no lead and no agent
 behind it, writing no compliance keyword, revocation or flagged request (those the pipeline
-answers itself). While a worker is behind (an event waits for a free in-flight slot:
-`gateway.infra.backlog`), the lane does not wait for that moment: it acknowledges at once, since
-the pipeline will not reach the message within the budget (waiting was most of a 200/s
-acknowledgement's time).
+answers itself).
 
 One claim per message decides who acknowledges it: `pronto:first:{channel}:{provider id}`,
 set NX by the pipeline when it stores a new lead's first message for the bot (`claim_first`),
@@ -46,7 +43,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import metrics
 from gateway.domain.compliance import assess, keyword
 from gateway.domain.segments import to_gsm7
-from gateway.infra.backlog import Backlog
 from gateway.messages import SMS, Inbound, Outbound, utcnow
 from gateway.pipeline_steps import default_language
 from gateway.services import Services
@@ -159,7 +155,6 @@ class AckLane:
         self.after = LANE_SHARE * settings.ack_budget_seconds if settings.ack_lane else 0.0
         self.consumer = f"lane-{id(self):x}"
         self._waiting: set[asyncio.Task[None]] = set()
-        self._backlog = Backlog(services.redis, services.queue.prefix)
 
     async def ensure_group(self) -> None:
         """Create the lane's group on every partition, from the start: what is queued and not
@@ -188,10 +183,9 @@ class AckLane:
                     log.warning("ack lane waits for Redis: %s", type(exc).__name__)
                     await asyncio.sleep(1.0)
                     continue
-                behind = bool(res) and await self._backlog.behind()
                 for _stream, entries in res or []:
                     for _entry_id, fields in entries:
-                        self._schedule(fields, behind)
+                        self._schedule(fields)
         finally:
             for task in list(self._waiting):
                 task.cancel()
@@ -204,9 +198,7 @@ class AckLane:
             with contextlib.suppress(RedisError):
                 await self.s.redis.xgroup_delconsumer(stream, GROUP, self.consumer)
 
-    def _schedule(self, fields: dict[str, str], behind: bool) -> None:
-        """Wait for the lane's moment, or none when a worker is behind (`Backlog`): the
-        pipeline would reach the message after its budget, and waiting only makes it late."""
+    def _schedule(self, fields: dict[str, str]) -> None:
         if not fields or fields.get("type") != "inbound" or len(self._waiting) >= MAX_WAITING:
             return
         try:
@@ -218,12 +210,11 @@ class AckLane:
         age = _age(inbound.received_at)
         if age > STALE_SECONDS:
             return
-        delay = 0.0 if behind else max(0.0, self.after - age)
-        task = asyncio.create_task(self._fire(inbound, delay, at_once=behind))
+        task = asyncio.create_task(self._fire(inbound, max(0.0, self.after - age)))
         self._waiting.add(task)
         task.add_done_callback(self._waiting.discard)
 
-    async def _fire(self, inbound: Inbound, delay: float, *, at_once: bool = False) -> None:
+    async def _fire(self, inbound: Inbound, delay: float) -> None:
         await asyncio.sleep(delay)
         if keyword(inbound.text, opted_out=False) is not None or assess(inbound.text):
             return  # STOP, HELP, a revocation or a flagged request: the pipeline answers
@@ -246,8 +237,6 @@ class AckLane:
             return
         metrics.ACKS.inc()
         metrics.LANE_ACKS.inc()
-        if at_once:
-            metrics.LANE_AT_ONCE.inc()
 
     async def _new_lead(self, inbound: Inbound, key: str) -> str:
         """NEW: no lead and no agent behind the address, the first lane acknowledgement to it

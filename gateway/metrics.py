@@ -26,8 +26,6 @@ FIRST_REPLY = Histogram(
 ACKS = Counter("pronto_ack_sent_total", "Instant acknowledgements sent because Rasa was slow/down")
 LANE_ACKS = Counter("pronto_ack_lane_sent_total",
                     "Acknowledgements the acknowledgement lane sent (a backlog in front of Rasa)")
-LANE_AT_ONCE = Counter("pronto_ack_lane_at_once_total",
-                       "Of those, sent the moment the lane read the message (a worker was behind)")
 QUEUE_DEPTH = Gauge("pronto_queue_depth", "Unacknowledged queue entries")
 TIMERS_FIRED = Counter("pronto_timers_fired_total", "Timers fired", ["kind"])
 INTAKE = Counter("pronto_intake_total", "Leads delivered by intake", ["kind", "result"])

@@ -31,7 +31,6 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from gateway import metrics
 from gateway.bot_stalls import resume_stalled
 from gateway.handoff.closing import close_idle
-from gateway.infra.backlog import Backlog
 from gateway.infra.outbound import Outbox
 from gateway.infra.queue import Event, InboundQueue
 from gateway.infra.timers import Timers
@@ -114,7 +113,6 @@ class Worker:
         self.max_attempts = max_attempts
         self.id = worker_id or f"{socket.gethostname()}-{secrets.token_hex(4)}"
         self._sem = asyncio.Semaphore(max_in_flight)
-        self._backlog = Backlog(self.redis, queue.prefix)
         self._owned: dict[int, asyncio.Task[None]] = {}
         self._stop = asyncio.Event()
         self._tails: dict[str, asyncio.Future[None]] = {}
@@ -219,8 +217,6 @@ class Worker:
 
     async def _dispatch(self, event: Event) -> None:
         """Start processing after the previous event of the same key (in-order per key)."""
-        if self._sem.locked():  # this event waits for a slot: the lane should not wait too
-            await self._backlog.mark(self.id)
         await self._sem.acquire()
         previous = self._tails.get(event.key)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()

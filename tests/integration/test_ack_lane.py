@@ -192,35 +192,3 @@ async def test_a_message_the_pipeline_is_working_on_is_left_to_it(make_stack: An
             assert len(stack.twilio.to(phone)) == 2
     finally:
         await slow.stop()
-
-
-async def test_while_a_worker_is_behind_a_new_lead_is_acknowledged_at_once(
-        make_stack: Any) -> None:
-    """One in-flight slot and a 1.5 s Rasa: with a second lead's event waiting for the slot the
-    worker is behind, and a third new lead is acknowledged the moment the lane reads it, well
-    before the lane's usual moment (60 % of 2.5 s), then answered once."""
-    from gateway import metrics
-
-    slow = await FakeRasa(delay=1.5).start()
-    try:
-        async with make_stack(fake_rasa=slow, ack_budget_seconds=2.5, rasa_concurrency=1,
-                              worker_in_flight=1) as stack:
-            loop = asyncio.get_running_loop()
-            at_once = metrics.LANE_AT_ONCE._value.get()
-            await stack.sms("Hi, I want to sell", phone="+13055550941")  # holds the slot
-            await asyncio.sleep(0.05)
-            await stack.sms("Hi, I want to rent", phone="+13055550942")  # waits for it
-            await asyncio.sleep(0.3)
-            phone = "+13055550943"
-            t0 = loop.time()
-            await stack.sms("Hola, busco casa en Doral", phone=phone)
-            (first,) = await stack.twilio.wait_for(phone, 1, timeout=10)
-            assert ACK_ES in first.body
-            assert first.at - t0 < 0.9, f"acknowledged after {first.at - t0:.2f} s"
-            sent = await stack.twilio.wait_for(phone, 2, timeout=30)  # then the bot's answer
-            assert metrics.LANE_AT_ONCE._value.get() > at_once
-            assert ACK_ES not in sent[1].body
-            await asyncio.sleep(0.5)
-            assert len(stack.twilio.to(phone)) == 2
-    finally:
-        await slow.stop()
