@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
 
+from gateway.keys import ADAPTERS
 from gateway.store.models import AuditEvent, Identity, Lead, Message
 from tests.conftest import FROM_NUMBER, WHATSAPP_FROM, wait_until
 from tests.fakes.rasa import FakeRasa
@@ -230,6 +232,37 @@ def test_the_budget_counts_from_the_webhook_arrival() -> None:
     waited = Message(received_at=datetime.now(UTC) - timedelta(seconds=5))
     assert budget_left(2.5, waited) < 0  # queued past its budget: acknowledged at once
     assert 2.4 < budget_left(2.5, Message(received_at=datetime.now(UTC))) <= 2.5
+
+
+class CountingValidator(RequestValidator):  # type: ignore[misc]  # twilio ships no types
+    """Twilio's own validator, counting its checks."""
+
+    calls = 0
+
+    def validate(self, *args: Any, **kwargs: Any) -> bool:
+        self.calls += 1
+        return bool(super().validate(*args, **kwargs))
+
+
+async def test_a_webhook_is_checked_once_not_once_a_step(make_stack: Any) -> None:
+    """The handler verifies, then parses: one signature check a request (each is two HMACs),
+    for messages and status callbacks alike; a forged one is still refused."""
+    async with make_stack() as stack:
+        adapter = stack.app[ADAPTERS]["twilio"]
+        counting = CountingValidator(stack.settings.twilio_auth_token.get_secret_value())
+        adapter.validator = counting
+        assert (await stack.sms("hello")).status == 200
+        assert counting.calls == 1
+        sent = await stack.twilio.wait_for(PHONE)
+
+        async def stored() -> bool:
+            return await count(stack, Message, Message.provider_id == sent[0].sid) == 1
+
+        await wait_until(stored, what="outbound row with provider sid")
+        assert await stack.status_callback(sent[0].sid, "delivered") == 204
+        assert counting.calls == 2
+        assert (await stack.sms("hello", signature="forged")).status == 403
+        assert counting.calls == 3
 
 
 async def test_status_callback_updates_the_stored_message(make_stack: Any) -> None:
