@@ -84,7 +84,7 @@ class TwilioChannel:
 
     async def _verified_params(self, request: web.Request) -> dict[str, str]:
         # The handler verifies, then parses: the check runs once a request. It computes two
-        # HMACs (the URL with and without its port), a quarter of `pronto serve`'s time at
+        # HMACs (the URL with and without its port), a fifth of `pronto serve`'s time at
         # 200 webhooks/s when it ran twice.
         verified = request.get(_VERIFIED)
         if verified is None:
