@@ -66,8 +66,9 @@ class Pipeline:
                                 services.settings.ack_budget_seconds)
         """At most this many turns at Rasa from this process: more only queue inside Rasa."""
         self.handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
-        self._fresh: dict[int, tuple[Lead, list[Message]]] = {}
-        """A lead and its pending messages, read by `_record` for `drain` (no second read)."""
+        self._fresh: dict[int, tuple[Lead, list[Message], bool]] = {}
+        """A lead, its pending messages and whether the message created it, read by `_record`
+        for `drain` (no second read)."""
         self._acked: set[int] = set()
         """Messages acknowledged already (in the transaction that stored them, or by the lane)."""
         self._agents = AgentDirectory()
@@ -179,7 +180,8 @@ class Pipeline:
             # What `drain` needs, read here: its own session would cost three round trips more.
             # A new lead has nothing else pending; a known one may (Rasa was down).
             self._fresh[lead.id] = (
-                lead, [msg] if created else await pending_bot_messages(session, lead.id))
+                lead, [msg] if created else await pending_bot_messages(session, lead.id),
+                created)
             return lead.id
 
     async def _store_new(self, session: AsyncSession, msg: Message) -> None:
@@ -200,8 +202,9 @@ class Pipeline:
     async def drain(self, lead_id: int, received_at: Inbound | None = None) -> None:
         """Send the lead's pending messages to Rasa, oldest first; stop at the first failure."""
         fresh = self._fresh.pop(lead_id, None)
+        created = False
         if fresh is not None and received_at is not None:
-            lead, pending = fresh
+            lead, pending, created = fresh
         else:
             async with self.s.store.maker() as session:
                 pending = await pending_bot_messages(session, lead_id)
@@ -214,7 +217,7 @@ class Pipeline:
         retried = received_at is None or len(pending) > 1
         for i, msg in enumerate(pending):
             newest = i == len(pending) - 1
-            ok = await self._ask_bot(lead, msg, budget=newest, retried=retried)
+            ok = await self._ask_bot(lead, msg, budget=newest, retried=retried, first=created)
             if not ok:
                 return
             if newest and received_at is not None:
@@ -222,7 +225,8 @@ class Pipeline:
                     (self.s.clock() - received_at.received_at).total_seconds()
                 )
 
-    async def _ask_bot(self, lead: Lead, msg: Message, *, budget: bool, retried: bool) -> bool:
+    async def _ask_bot(self, lead: Lead, msg: Message, *, budget: bool, retried: bool,
+                       first: bool = False) -> bool:
         adapter = self.s.channels.get(msg.channel)
         if isinstance(adapter, ShowsTyping):
             await adapter.typing(msg.address)
@@ -238,7 +242,7 @@ class Pipeline:
                 await self._ack(lead, msg)  # once per lead and window: a repeat is a no-op
             await self._schedule_retry(lead.id)
             return False
-        await self._apply(lead.id, msg, reply, retried=retried)
+        await self._apply(lead.id, msg, reply, retried=retried, first=first)
         return True
 
     async def _turn(self, lead: Lead, msg: Message, *, wait_to_ack: bool) -> BotReply:
@@ -317,8 +321,9 @@ class Pipeline:
         after_commit(session, enqueue)
 
     async def _apply(self, lead_id: int, asked: Message, reply: BotReply, *,
-                     retried: bool) -> None:
-        """Record the bot's answer, start a handoff if asked, and queue the texts.
+                     retried: bool, first: bool = False) -> None:
+        """Record the bot's answer, start a handoff if asked, and queue the texts. `first`:
+        the lead was created by the asked message, so it has no follow-up to move yet.
 
         `asked` is the message as stored (detached): its row is read back only when the
         answer marks it (not understood, the ceiling): one SELECT fewer on most turns."""
@@ -367,7 +372,8 @@ class Pipeline:
                     # The bot gave up at the message ceiling: the dashboard lists it.
                     msg.low_confidence, msg.intent = True, "ceiling"
                 agent_name = await request_handoff(self.s, session, lead, conv, handoff)
-            await progress(self.s, session, lead, conv, reply, handed_off=handoff is not None)
+            await progress(self.s, session, lead, conv, reply, handed_off=handoff is not None,
+                           first=first)
             fallback = self.s.templates.render("handoff_fallback_name", lead.language)
             for text in reply.texts:
                 await self.s.outbox.queue(
@@ -379,4 +385,5 @@ class Pipeline:
                     lead_id=lead_id,
                     conversation_id=conv.id,
                     language=lead.language,
+                    flush=False,  # the turn's texts are one INSERT, at the commit
                 )

@@ -75,8 +75,9 @@ async def answers(s: Services, session: AsyncSession, lead: Lead, conv: Any, msg
 
 
 async def progress(s: Services, session: AsyncSession, lead: Lead, conv: Any, reply: BotReply,
-               *, handed_off: bool) -> None:
-    """Keep what the assistant learned so far, and (re)start or stop the follow-up."""
+                   *, handed_off: bool, first: bool = False) -> None:
+    """Keep what the assistant learned so far, and (re)start or stop the follow-up (`first`:
+    the lead's first answer, with no follow-up pending to move)."""
     progress = reply.custom("progress")
     if progress is not None and isinstance(progress.get("facts"), dict):
         facts = {k: str(v)[:200] for k, v in progress["facts"].items() if v}
@@ -88,7 +89,7 @@ async def progress(s: Services, session: AsyncSession, lead: Lead, conv: Any, re
         await followup.stop(session, lead.id)
     elif progress is not None and progress.get("pending"):
         # A question is open: if the lead goes quiet, the silent sequence nudges.
-        await followup.restart(session, lead, conv)
+        await followup.restart(session, lead, conv, first=first)
 
 
 def default_language(settings: Settings, inbound: Inbound) -> str:

@@ -60,8 +60,10 @@ class HandoffService(Protocol):
 class FollowUpService(Protocol):
     """What the pipeline and the handoff ask of follow-up (`gateway.followup.silent`)."""
 
-    async def restart(self, session: AsyncSession, lead: Lead, conv: Conversation) -> None:
-        """The assistant asked a question: the silent-lead sequence starts again."""
+    async def restart(self, session: AsyncSession, lead: Lead, conv: Conversation, *,
+                      first: bool = False) -> None:
+        """The assistant asked a question: the silent-lead sequence starts again (`first`: the
+        lead's first answer, nothing pending to move)."""
         ...
 
     async def stop(self, session: AsyncSession, lead_id: int) -> None:

@@ -48,17 +48,25 @@ class FollowUp:
         """The lead's time zone (known, else the phone's, else the office's)."""
         return lead_zone(lead.phone, lead.timezone, self.default_zone)
 
-    async def restart(self, session: AsyncSession, lead: Lead, conv: Conversation) -> None:
-        """The assistant asked a question: the silent sequence starts again from now."""
+    async def restart(self, session: AsyncSession, lead: Lead, conv: Conversation, *,
+                      first: bool = False) -> None:
+        """The assistant asked a question: the silent sequence starts again from now.
+
+        `first`: the lead's first answer (the lead was created by the message answered), so
+        no follow-up is pending: the first step is scheduled without an UPDATE that would
+        find nothing (one statement fewer for every new lead)."""
         if not self.config.silent:
             await self.stop(session, lead.id)
             return
         start = self.s.clock()
+        data = {"step": 0, "start": start.isoformat(), "conversation_id": conv.id}
+        due = due_at(start, self.config.silent[0], self.zone(lead))
+        if first:
+            await self.s.timers.schedule(session, SILENT, due, lead_id=lead.id, data=data)
+            return
         # Every message moves the lead's one pending follow-up: in place, not cancel + new.
         await self.s.timers.reschedule(
-            session, SILENT, due_at(start, self.config.silent[0], self.zone(lead)),
-            lead_id=lead.id, replaces=KINDS,
-            data={"step": 0, "start": start.isoformat(), "conversation_id": conv.id})
+            session, SILENT, due, lead_id=lead.id, replaces=KINDS, data=data)
 
     async def stop(self, session: AsyncSession, lead_id: int) -> None:
         """Cancel the lead's pending follow-ups (a handoff, a reply)."""

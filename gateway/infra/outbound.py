@@ -124,6 +124,7 @@ class Outbox:
         reply_to: str | None = None,
         content_sid: str = "",
         content_variables: Mapping[str, str] | None = None,
+        flush: bool = True,
     ) -> Message:
         """Store an outbound message in `session`; it is sent once the transaction commits.
 
@@ -131,6 +132,9 @@ class Outbox:
         a sweeper sends it once the lease lapses. A message to a lead over the hourly cap is
         stored "refused" instead and never sent (agent alerts, `lead_id` None, are not capped).
         With `content_sid`, the approved template (and its variables) is sent, not `text`.
+        With `flush` False the row goes in with the transaction's next flush, so the texts of
+        one bot turn are one INSERT (one round trip and one unit of work, not one a text); its
+        `id` is then unset until that flush.
         """
         now = self.clock()
         until = now + self.lease
@@ -162,24 +166,20 @@ class Outbox:
             info = encode_info(text)
             msg.segments, msg.encoding = info.segments, info.encoding
         session.add(msg)
-        await session.flush()
+        if flush or capped:
+            await session.flush()  # a refusal's audit names the row
         if capped and lead_id is not None:
             await self.cap.refuse(session, msg, lead_id, now)
             return msg
         if lead_id is not None:
             self.cap.counted(session, lead_id)
-        out = Outbound(
-            channel=channel,
-            address=address,
-            text=text,
-            buttons=buttons,
-            reply_to=reply_to,
-            message_id=msg.id,
-            content_sid=content_sid,
-            content_variables=json.dumps(dict(content_variables or {})) if content_sid else "",
-        )
+        variables = json.dumps(dict(content_variables or {})) if content_sid else ""
 
         async def send() -> None:
+            # Built after the commit: the row's id is known by then, flushed or not here.
+            out = Outbound(channel=channel, address=address, text=text, buttons=buttons,
+                           reply_to=reply_to, message_id=msg.id, content_sid=content_sid,
+                           content_variables=variables)
             await self.deliver(out, lead_id=lead_id, lease_until=until, claim=claim)
 
         after_commit(session, send)
