@@ -81,7 +81,7 @@ async def test_a_turns_texts_are_one_insert_and_go_out_in_order(make_stack: Any)
                         select(Message.id, Message.text, Message.provider_id)
                         .where(Message.direction == "out").order_by(Message.id))).all())
 
-            await wait_until(lambda: _all_sent(rows), what="the three sends recorded (provider ids)")
+            await wait_until(lambda: _all_sent(rows), what="the three sends recorded")
             assert [r.text for r in await rows()] == TEXTS  # ids follow the bot's order
     finally:
         await rasa.stop()
