@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "serve":
             return serve(settings)
         if args.cmd == "worker":
-            return asyncio.run(worker(settings, burst=args.burst))
+            from gateway.event_loop import run as run_on
+
+            return run_on(worker(settings, burst=args.burst), settings.event_loop)
         if args.cmd == "lead":
             return run_lead(settings, args)
         if args.cmd == "demo-data":
@@ -126,12 +128,14 @@ def serve(settings: object) -> int:
 
     from gateway.app import check_startup, create_app
     from gateway.config.settings import Settings
+    from gateway.event_loop import new_loop
 
     assert isinstance(settings, Settings)
     check_startup(settings)
     app = create_app(settings)
     app.on_startup.append(_freeze_heap)  # after the app's own start-up (cleanup_ctx) ran
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None,
+                loop=new_loop(settings.event_loop))
     return 0
 
 

@@ -143,6 +143,10 @@ class Settings(BaseSettings):
     """A new lead's first message nobody has taken on at 60 % of `ack_budget_seconds` after
     its webhook is acknowledged by the workers' acknowledgement lane (`gateway.ack_lane`),
     however long the queue in front of it (the rest of the budget is for the send)."""
+    event_loop: Literal["auto", "uvloop", "asyncio"] = Field(
+        "auto", validation_alias="PRONTO_EVENT_LOOP")
+    """The loop `pronto serve` and `pronto worker` run on: "auto" is uvloop when installed
+    (less CPU a socket operation; `gateway.event_loop`), "asyncio" the standard loop."""
     worker_in_flight: int = Field(32, ge=1, le=4096, validation_alias="PRONTO_WORKER_IN_FLIGHT")
     """Events one worker process works on at once (most wait for a Rasa slot). The rest wait
     in the durable queue, where they cost nothing: taking more only splits the CPU and the
