@@ -101,12 +101,28 @@ def _numbers(text: str) -> list[int] | None:
     return found
 
 
+def _phrase_patterns(table: dict[str, int]) -> tuple[re.Pattern[str],
+                                                      list[tuple[str, re.Pattern[str]]]]:
+    """A table's phrases compiled once: one pattern for any of them (most messages hold
+    none: one search, then nothing), and each phrase's own, longest first."""
+    ordered = sorted(table, key=len, reverse=True)
+    each = [(p, re.compile(rf"(?<![\w-]){re.escape(p)}(?![\w-])")) for p in ordered]
+    anyone = re.compile(rf"(?<![\w-])(?:{'|'.join(map(re.escape, ordered))})(?![\w-])")
+    return anyone, each
+
+
+_PATTERNS = {id(t): _phrase_patterns(t) for t in (_SENTIMENT, _LIKELIHOOD)}
+
+
 def _phrase_hits(text: str, table: dict[str, int]) -> list[tuple[int, int]]:
     """(position, score) of each table phrase, longest phrases first and never overlapping."""
+    anyone, each = _PATTERNS.get(id(table)) or _phrase_patterns(table)
     hits: list[tuple[int, int]] = []
+    if anyone.search(text) is None:
+        return hits
     taken = [False] * len(text)
-    for phrase in sorted(table, key=len, reverse=True):
-        for m in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text):
+    for phrase, pattern in each:
+        for m in pattern.finditer(text):
             if not any(taken[m.start():m.end()]):
                 taken[m.start():m.end()] = [True] * (m.end() - m.start())
                 hits.append((m.start(), table[phrase]))
