@@ -85,12 +85,18 @@ class Run:
     ids: Any = None
     warm: Any = None
     """The current step's warm-up driver (`warm_driver`)."""
+    closed: bool = False
+    """Steps run the closed-loop workload (`closed_loop`), not an open-loop rate."""
 
     def driver(self, rate: float, prefix: str | None) -> Driver:
         """A fresh schedule for one step; REST senders are named, the others are phones."""
         self.twilio.sent.clear()
-        return Driver(rate, self.args.seconds, self.ids, keys(prefix) if prefix else phone,
-                      turns=self.args.turns)
+        key_of = keys(prefix) if prefix else phone
+        if self.closed:
+            a = self.args
+            return Driver(rate, 0.0, self.ids, key_of, turns=a.turns, senders=a.closed_senders,
+                          conversations=range(a.closed_leads))
+        return Driver(rate, self.args.seconds, self.ids, key_of, turns=self.args.turns)
 
     def warm_driver(self, rate: float, prefix: str | None) -> Driver:
         """The warm-up before a step (`--warmup` s at up to `WARM_RATE`/s, one message per
@@ -212,6 +218,27 @@ async def peer(run: Run, rows: list[dict[str, Any]]) -> None:
             rows.append(row)
 
 
+async def closed_loop(run: Run, rows: list[dict[str, Any]]) -> None:
+    """Throughput at saturation on one fixed workload (`Driver.run_closed`): the same
+    conversations through every path of `--closed-paths`, `--closed-repeats` rounds, paths
+    alternating so a slow minute of the machine does not fall on one path only."""
+    a = run.args
+    run.closed = True
+    try:
+        for repeat in range(a.closed_repeats):
+            for path in a.closed_paths:
+                waited = await quiet(run.http, run.rasa_url, run.calm)
+                print(f"==> {path}, closed loop: {a.closed_leads} conversations, "
+                      f"{a.closed_senders} at a time, round {repeat + 1} "
+                      f"(Rasa quiet after {waited:.1f} s)", flush=True)
+                d, usage = await STEPS[path](run, float(a.closed_senders))
+                rows.append({"path": path, "repeat": repeat + 1, "rate": 0.0,
+                             "seconds": round(d.seconds, 1), **figures(d), **usage})
+                print(json.dumps(rows[-1]), flush=True)
+    finally:
+        run.closed = False
+
+
 async def replicas(run: Run, second_url: str, rows: list[dict[str, Any]]) -> None:
     """Bot answers per second with one Rasa replica, then with two, through each path of
     `--replica-paths` (the REST channel alone, Pronto); each run's figures go to `rows`."""
@@ -260,7 +287,7 @@ async def main(args: argparse.Namespace) -> int:
     timer: ActionTimer | None = None
     result: dict[str, Any] = {"bench": "peer", "machine": machine,
                               "database": "postgresql" if use_pg else "sqlite",
-                              "steps": [], "replicas": []}
+                              "steps": [], "closed": [], "replicas": []}
     failure = ""
     try:
         rasa_url, _ = await start_rasa(real, twilio.url)
@@ -270,6 +297,8 @@ async def main(args: argparse.Namespace) -> int:
             run = Run(args, http, real, rasa_url, twilio, max(0.25, 4 * idle[3]), use_pg,
                       folder, counter())
             await peer(run, result["steps"])
+            if args.closed_repeats and args.closed_paths:
+                await closed_loop(run, result["closed"])
             if args.replicas >= 2 or args.cost_conversations:
                 timer = await ActionTimer(real.actions_url).start()
                 print("starting a second Rasa replica (its action calls go through the timing "
@@ -319,6 +348,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    help="webhooks per second for the 1-vs-2-replica runs (50)")
     p.add_argument("--replica-paths", default="rest,pronto",
                    help="paths of the 1-vs-2-replica runs (rest,pronto)")
+    p.add_argument("--closed-leads", type=int,
+                   help="closed loop: conversations of the fixed workload (100)")
+    p.add_argument("--closed-senders", type=int, default=32,
+                   help="closed loop: leads writing at once (32)")
+    p.add_argument("--closed-repeats", type=int,
+                   help="closed loop: rounds over the paths (2; 0: no closed loop)")
+    p.add_argument("--closed-paths", default=",".join(PATHS),
+                   help="paths of the closed loop (rest,twilio,pronto)")
     p.add_argument("--cost-conversations", type=int,
                    help="conversations of 5 turns for the NLU/policies/actions split (4)")
     p.add_argument("--rasa-nice", type=int, default=5,
@@ -333,9 +370,15 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     a.replicas = a.replicas if a.replicas is not None else (1 if small else 2)
     if a.cost_conversations is None:
         a.cost_conversations = 1 if small else 4
+    a.closed_leads = a.closed_leads or (6 if small else 100)
+    if a.closed_repeats is None:
+        a.closed_repeats = 1 if small else 2
+    if small:
+        a.closed_senders = min(a.closed_senders, 3)
     a.paths = [x for x in a.paths.split(",") if x]
     a.replica_paths = [x for x in a.replica_paths.split(",") if x]
-    unknown = (set(a.paths) | set(a.replica_paths)) - set(PATHS)
+    a.closed_paths = [x for x in a.closed_paths.split(",") if x]
+    unknown = (set(a.paths) | set(a.replica_paths) | set(a.closed_paths)) - set(PATHS)
     if unknown:
         p.error(f"unknown path(s): {', '.join(sorted(unknown))}")
     return a

@@ -10,6 +10,7 @@ belongs to its latest message. A lead writes a first message, then answers the b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import math
 import time
@@ -89,6 +90,8 @@ class Msg:
     bot_at: float | None = None
     new: bool = False
     """The lead's first message (issue 12's promise: a new lead hears from us within 3 s)."""
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set at the bot's answer (the closed-loop senders wait on it)."""
 
 
 Post = Callable[[Msg, str], Coroutine[Any, Any, None]]
@@ -108,6 +111,14 @@ class Driver:
     leads: dict[str, Lead] = field(default_factory=dict)
     msgs: list[Msg] = field(default_factory=list)
     start: float = 0.0
+    senders: int = 0
+    """Closed loop when > 0 (`run_closed`): this many leads write at once, each its next
+    message as soon as the bot answered the last, through the same `conversations`."""
+    conversations: range = range(0)
+    """The closed loop's workload: these conversation numbers (`conversation`), the same on
+    every path, so each path does the same work; the leads' addresses stay new (`ids`)."""
+    patience: float = 30.0
+    """Closed loop: seconds a lead waits for an answer before it gives up its conversation."""
     _ready: deque[Lead] = field(default_factory=deque)
 
     def _lead(self, now: float) -> Lead:
@@ -124,6 +135,7 @@ class Driver:
         if m.bot_at is not None:
             return
         m.bot_at, m.bot_s = at, at - m.posted
+        m.done.set()
         if m.first_s is None:
             m.first_s = m.bot_s
         if m.lead.sent < len(m.lead.texts):
@@ -150,7 +162,11 @@ class Driver:
             await asyncio.sleep(0.01)
 
     async def run(self, post: Post, twilio: FakeTwilio | None, drain: float) -> None:
-        """Offer the messages, then wait up to `drain` s after the last for bot answers."""
+        """Offer the messages, then wait up to `drain` s after the last for bot answers (a
+        closed-loop driver runs its workload instead: `run_closed`)."""
+        if self.senders:
+            await self.run_closed(post, twilio)
+            return
         watcher = asyncio.create_task(self._watch(twilio)) if twilio else None
         tasks: set[asyncio.Task[None]] = set()
         self.start = time.perf_counter()
@@ -174,6 +190,49 @@ class Driver:
         for t in [*tasks, *([watcher] if watcher else [])]:
             t.cancel()
         await asyncio.gather(*tasks, *([watcher] if watcher else []), return_exceptions=True)
+
+    async def run_closed(self, post: Post, twilio: FakeTwilio | None) -> None:
+        """Throughput at saturation on a fixed workload: `senders` leads at a time, each
+        writing its next message `think` s after the bot answered its last, until every
+        conversation of `conversations` is done. The bench's open-loop rates make the work
+        depend on the path (a slower path meets more new leads, whose turns cost more); this
+        is the same turns on every path. `seconds` becomes the time it took, so
+        `bot_answers_per_s` is answers over that time."""
+        leads = []
+        for c in self.conversations:
+            lang, texts = conversation(c, self.turns)
+            lead = Lead(self.key_of(next(self.ids)), lang, texts)
+            self.leads[lead.key] = lead
+            leads.append(lead)
+        todo = deque(leads)
+        watcher = asyncio.create_task(self._watch(twilio)) if twilio else None
+
+        async def sender() -> None:
+            while todo:
+                lead = todo.popleft()
+                for k, text in enumerate(lead.texts):
+                    if k:  # as in the open loop, a lead answers a second after the bot (and
+                        # a turn's later texts are not taken for its next message's answer)
+                        await asyncio.sleep(self.think)
+                    m = Msg(lead, time.perf_counter(), new=lead.sent == 0)
+                    lead.inflight, lead.sent = m, lead.sent + 1
+                    self.msgs.append(m)
+                    await post(m, text)  # REST: the answer is in the HTTP answer, done
+                    if twilio is not None:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(m.done.wait(), self.patience)
+                    if m.bot_at is None:
+                        break  # no answer: this lead gives up its conversation
+
+        self.start = time.perf_counter()
+        try:
+            await asyncio.gather(*(sender() for _ in range(self.senders)))
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                await asyncio.gather(watcher, return_exceptions=True)
+        last = max((m.bot_at for m in self.msgs if m.bot_at is not None), default=self.start)
+        self.seconds = max(last - self.start, 1e-9)
 
 
 def keys(prefix: str) -> Callable[[int], str]:
