@@ -177,10 +177,13 @@ async def find_or_create_lead_in_conversation(
         _seen_on(lead, inbound)
         at = inbound.received_at
         return lead, conv if conv is not None else await _open(session, lead, at), False
-    lead, created = await _create_lead(session, inbound, default_language)
-    conv = await (_open(session, lead, inbound.received_at) if created
-                  else current_conversation(session, lead))
-    return lead, conv, created
+    lead, created = await _create_lead(session, inbound, default_language, audited=False)
+    if not created:
+        return lead, await current_conversation(session, lead), False
+    # The lead's `lead.created` is audited after the conversation's flush, not before it:
+    # the two audit rows (created, opened) go in one INSERT at the message's flush, one
+    # statement fewer a new lead.
+    return lead, await _open(session, lead, inbound.received_at, created_from=inbound), True
 
 
 async def lead_with_conversation(
@@ -212,9 +215,16 @@ def _seen_on(lead: Lead, inbound: Inbound) -> None:
     lead.last_address = inbound.address
 
 
+def _audit_created(session: AsyncSession, lead: Lead, inbound: Inbound) -> None:
+    """The audit event of a lead created from `inbound`."""
+    audit(session, "lead.created", lead_id=lead.id, channel=inbound.channel)
+
+
 async def _create_lead(
-    session: AsyncSession, inbound: Inbound, default_language: str
+    session: AsyncSession, inbound: Inbound, default_language: str, *, audited: bool = True
 ) -> tuple[Lead, bool]:
+    """A new lead behind the inbound's identity (created False: another process made it
+    first). `audited` False leaves the `lead.created` event to the caller (`_audit_created`)."""
     lead = Lead(
         phone=inbound.address if inbound.identity_kind == "phone" else None,
         language=default_language,
@@ -235,7 +245,8 @@ async def _create_lead(
         lead2 = (await session.execute(_by_identity(inbound))).scalars().one()
         _seen_on(lead2, inbound)
         return lead2, False
-    audit(session, "lead.created", lead_id=lead.id, channel=inbound.channel)
+    if audited:
+        _audit_created(session, lead, inbound)
     # The consent ledger: the person wrote to us first, on this channel.
     session.add(Consent(lead_id=lead.id, kind="first_inbound", channel=inbound.channel,
                         source=inbound.channel, wording=FIRST_INBOUND_BASIS,
@@ -254,13 +265,15 @@ async def current_conversation(session: AsyncSession, lead: Lead) -> Conversatio
     return conv if conv is not None else await _open(session, lead)
 
 
-async def _open(session: AsyncSession, lead: Lead,
-                lead_message_at: datetime | None = None) -> Conversation:
+async def _open(session: AsyncSession, lead: Lead, lead_message_at: datetime | None = None,
+                *, created_from: Inbound | None = None) -> Conversation:
     """Open a conversation for a lead that has none (`lead_message_at`: opened by the lead's
-    message received then)."""
+    message received then; `created_from`: the lead was created from it, not audited yet)."""
     conv = Conversation(lead_id=lead.id, status="bot", last_lead_message_at=lead_message_at)
     session.add(conv)
     await session.flush()
+    if created_from is not None:
+        _audit_created(session, lead, created_from)
     audit(session, "conversation.opened", lead_id=lead.id, conversation_id=conv.id)
     return conv
 

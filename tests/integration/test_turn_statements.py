@@ -12,7 +12,7 @@ from aiohttp import web
 from sqlalchemy import event, select
 
 from gateway.followup.silent import KINDS
-from gateway.store.models import Message, Timer
+from gateway.store.models import AuditEvent, Message, Timer
 from tests.conftest import wait_until
 from tests.fakes.rasa import FakeRasa
 
@@ -108,3 +108,21 @@ async def test_a_new_leads_first_answer_schedules_its_follow_up_without_an_updat
             await stack.twilio.wait_for(PHONE, count=2, timeout=15)
         assert count(seen, "UPDATE timers") == 1 and count(seen, "INSERT INTO timers") == 0
         assert [t.id for t in await pending()] == [first.id]
+
+
+async def test_a_new_leads_created_and_opened_events_are_one_insert_in_order(
+        make_stack: Any) -> None:
+    async with make_stack() as stack:
+        with statements(stack) as seen:
+            await stack.sms("Hi, looking for a place in Doral", phone=PHONE)
+            await stack.twilio.wait_for(PHONE, count=1, timeout=15)
+        async with stack.services.store.maker() as session:
+            types = list(await session.scalars(
+                select(AuditEvent.type).order_by(AuditEvent.id)))
+        assert types[:2] == ["lead.created", "conversation.opened"], types  # still in order
+        # Recorded in one flush (with the message): on PostgreSQL one INSERT of both rows,
+        # the only audit INSERT of the whole first turn (SQLite's driver inserts a row at a
+        # time, see above). They were two flushes apart.
+        engine = stack.services.store.maker.kw["bind"]
+        audits = count(seen, "INSERT INTO audit_events")
+        assert audits == (1 if engine.dialect.name == "postgresql" else 2), seen
