@@ -7,6 +7,7 @@ import asyncio
 import itertools
 
 from bench.peer_drive import Driver, Msg, ack_marks, conversation, figures
+from bench.peer_report import closed_medians, targets
 from tests.fakes.twilio_api import FakeTwilio, Sent
 
 ACK = "Thanks, we got your message" + ack_marks()[0]
@@ -75,3 +76,13 @@ async def test_an_unanswered_lead_gives_up_its_conversation() -> None:
     f = figures(d)
     assert f["offered"] == 2 and f["answered"] == 0  # one message each, then they gave up
     assert all(m.first_s is not None and m.bot_s is None for m in d.msgs)
+
+
+def test_the_throughput_target_reads_each_paths_median_round() -> None:
+    closed = [{"path": "rest", "bot_answers_per_s": v} for v in (14.0, 17.0, 16.0)] + [
+        {"path": "pronto", "bot_answers_per_s": v} for v in (15.0, 9.0, 14.5)]
+    assert closed_medians(closed) == {"rest": 16.0, "pronto": 14.5}
+    [line] = targets([], closed)
+    assert "closed loop" in line and "14.5 vs 16.0" in line and line.endswith("→ met")
+    closed[3]["bot_answers_per_s"] = 14.0  # pronto's median 14.0: 88 %
+    assert targets([], closed)[0].endswith("= 88% → missed")
