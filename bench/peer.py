@@ -15,10 +15,12 @@ JSON). Per path and rate it prints the webhook answer time, webhook → first ou
 webhook → bot answer (not Pronto's acknowledgement) at the fake Twilio, bot answers per second,
 messages answered, errors and each process's RSS. Then, with `--replicas 2`, throughput
 through Pronto with one and two Rasa replicas, and each turn's cost split into NLU, policies
-and action-server calls. A table and one JSON line; not a test.
+and action-server calls. Between the two, a closed loop: the same conversations through every
+path, `--closed-senders` leads at a time, in alternating rounds (throughput at saturation on
+one workload). A table and one JSON line; not a test.
 
     .venv/bin/python bench/peer.py [--rates 20,50,100,200] [--seconds 15]
-        [--paths rest,twilio,pronto] [--replicas 2] [--smoke]
+        [--paths rest,twilio,pronto] [--replicas 2] [--closed-repeats 2] [--smoke]
 """
 
 from __future__ import annotations

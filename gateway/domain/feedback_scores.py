@@ -116,7 +116,7 @@ _PATTERNS = {id(t): _phrase_patterns(t) for t in (_SENTIMENT, _LIKELIHOOD)}
 
 def _phrase_hits(text: str, table: dict[str, int]) -> list[tuple[int, int]]:
     """(position, score) of each table phrase, longest phrases first and never overlapping."""
-    anyone, each = _PATTERNS.get(id(table)) or _phrase_patterns(table)
+    anyone, each = _PATTERNS[id(table)]
     hits: list[tuple[int, int]] = []
     if anyone.search(text) is None:
         return hits
