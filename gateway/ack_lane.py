@@ -5,7 +5,8 @@ backlog it reaches it late: the event waits in the stream behind those already a
 the workers take on no more than Rasa can answer (`worker_in_flight`). The lane does not
 wait in that line. Each worker runs one: it reads every inbound event the moment it is queued
 (its own consumer group, `acks`, on the same streams, with no pending list) and, when at 60 %
-of the acknowledgement budget after the webhook nobody has taken the message on, it
+of the acknowledgement budget after the webhook nobody has taken the message on (at once
+while the worker's Rasa slots are backlogged: the bot will not answer in time), it
 acknowledges the sender, if the sender is a new lead: an address with no lead and no agent
 behind it, writing no compliance keyword, revocation or flagged request (those the pipeline
 answers itself).
@@ -31,6 +32,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -149,10 +151,19 @@ async def lane_has(s: Services, session: AsyncSession, lead_id: int, conversatio
 class AckLane:
     """One worker's acknowledgement lane (see the module docstring)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services,
+                 backlogged: Callable[[float], bool] | None = None) -> None:
+        """Args:
+        services: the process's services.
+        backlogged: whether a message queued now would wait longer than the given seconds
+            for the bot (the worker's Rasa slots); then a new lead is acknowledged at once.
+        """
         self.s = services
         settings = services.settings
         self.after = LANE_SHARE * settings.ack_budget_seconds if settings.ack_lane else 0.0
+        self.backlogged = backlogged
+        self._backlog = asyncio.Event()
+        """Set while the bot is backlogged: waiting acknowledgements go at once, new ones too."""
         self.consumer = f"lane-{id(self):x}"
         self._waiting: set[asyncio.Task[None]] = set()
 
@@ -183,6 +194,7 @@ class AckLane:
                     log.warning("ack lane waits for Redis: %s", type(exc).__name__)
                     await asyncio.sleep(1.0)
                     continue
+                self._check_backlog()
                 for _stream, entries in res or []:
                     for _entry_id, fields in entries:
                         self._schedule(fields)
@@ -210,12 +222,27 @@ class AckLane:
         age = _age(inbound.received_at)
         if age > STALE_SECONDS:
             return
-        task = asyncio.create_task(self._fire(inbound, max(0.0, self.after - age)))
+        delay = 0.0 if self._backlog.is_set() else max(0.0, self.after - age)
+        task = asyncio.create_task(self._fire(inbound, delay))
         self._waiting.add(task)
         task.add_done_callback(self._waiting.discard)
 
+    def _check_backlog(self) -> None:
+        """After each read (at least every 200 ms): is the bot backlogged? Its slots taken by
+        turns that will outlast the lane's wait mean a queued message will not be answered in
+        time: waiting to see would only make the lead wait (issue 12: saturated, the
+        acknowledgement goes out at once). Before, at 200 webhooks/s, the lane's
+        acknowledgements left at 1.5 s and later, behind the load, never at once."""
+        if self.backlogged is not None and self.backlogged(self.after):
+            self._backlog.set()  # wakes the acknowledgements waiting for their moment
+        else:
+            self._backlog.clear()
+
     async def _fire(self, inbound: Inbound, delay: float) -> None:
-        await asyncio.sleep(delay)
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._backlog.wait()
         if keyword(inbound.text, opted_out=False) is not None or assess(inbound.text):
             return  # STOP, HELP, a revocation or a flagged request: the pipeline answers
         key = claim_key(inbound.channel, inbound.provider_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -30,7 +31,6 @@ from gateway.phone_claims import PhoneClaims
 from gateway.pipeline_steps import (
     answers,
     bot_sender,
-    budget_left,
     contact,
     decide_language,
     default_language,
@@ -72,7 +72,7 @@ class Pipeline:
         self._acked: set[int] = set()
         """Messages acknowledged already (in the transaction that stored them, or by the lane)."""
         self._agents = AgentDirectory()
-        self.lane = AckLane(services)
+        self.lane = AckLane(services, backlogged=self._slots.backlogged)
         """The acknowledgement lane; the worker runs it (`lane.run`)."""
         self.register(ACK_SENT, lambda body: record_lane_ack(services, body))
 
@@ -257,8 +257,7 @@ class Pipeline:
             call = asyncio.ensure_future(self.s.bot.send(
                 bot_sender(lead), msg.text, metadata, self.s.settings.rasa_timeout_seconds))
             if wait_to_ack:
-                left = budget_left(self.s.settings.ack_budget_seconds, msg)
-                done, _ = await asyncio.wait({call}, timeout=max(left, 0))
+                done, _ = await asyncio.wait({call}, timeout=max(self._slots.left(msg), 0))
                 if not done:
                     await self._ack(lead, msg)
             reply = await call
@@ -275,6 +274,7 @@ class Pipeline:
 
     async def _ack(self, lead: Lead, msg: Message) -> bool:
         """Send the instant acknowledgement, at most once per lead per quiet window."""
+        started = time.monotonic()
         if not await self._ack_once(lead):
             return False
         async with self.s.store.transaction() as session:
@@ -282,6 +282,7 @@ class Pipeline:
             if fresh is None or fresh.opted_out:
                 return False
             await self._queue_ack(session, fresh, msg)
+        self._slots.acked(time.monotonic() - started)  # the send ran in the commit's hooks
         return True
 
     async def _queue_ack(self, session: AsyncSession, lead: Lead, msg: Message) -> None:

@@ -3,7 +3,9 @@ Rasa), the recent pace of its turns, and what follows for the acknowledgement bu
 arrival): acknowledge a lead at once, when its slot comes too late, or not at all.
 
 A lead Rasa will answer inside the budget gets no acknowledgement (one text, not two in a
-second); one that would wait past it hears from us within the budget at any rate.
+second); one that would wait past it hears from us within the budget at any rate. The budget
+counts the acknowledgement's own cost (its transaction and send, `ack_cost`): under load that
+takes a second, so the acknowledgement starts that much earlier.
 """
 
 from __future__ import annotations
@@ -28,12 +30,34 @@ class RasaSlots:
         self.waiting = 0
         self.latency = 0.0
         """Recent Rasa turn time, seconds (an exponential moving average)."""
+        self.ack_cost = 0.0
+        """Recent time from deciding to acknowledge to the send's answer, seconds (an
+        exponential moving average): what the budget must leave for it."""
+
+    def left(self, msg: Message) -> float:
+        """Seconds left to wait for Rasa: the budget from arrival, less the acknowledgement's
+        own recent cost."""
+        return budget_left(self.budget, msg) - self.ack_cost
+
+    def acked(self, took: float) -> None:
+        """An acknowledgement went out `took` seconds after it was decided."""
+        self.ack_cost = 0.8 * self.ack_cost + 0.2 * took
+
+    def backlogged(self, within: float) -> bool:
+        """Whether a message still queued now would wait past `within` seconds for an answer:
+        every slot is taken and the turns waiting for one, at the recent pace, take longer (the
+        acknowledgement lane then acknowledges a new lead at once, not at its usual moment)."""
+        if not self._slots.locked():
+            return False
+        if self.latency <= 0:
+            return True  # saturated before any turn was timed (as `ack_due` judges it)
+        return self.latency * ((self.waiting + 1) / self.cap + 1) > within
 
     def ack_due(self, msg: Message) -> bool:
         """Acknowledge at once, without waiting for a slot: the budget is spent already (the
         message queued), recent turns are slower than what is left, or every slot is busy and
         the turns waiting before this one, at the recent pace, would not leave it time."""
-        left = budget_left(self.budget, msg)
+        left = self.left(msg)
         if left <= 0 or self.latency > left:
             return True
         if not self._slots.locked():
@@ -64,7 +88,7 @@ class RasaSlots:
         self.waiting += 1
         try:
             if in_budget:
-                left = budget_left(self.budget, msg) - self.latency
+                left = self.left(msg) - self.latency
                 done, _ = await asyncio.wait({acquire}, timeout=max(left, 0))
                 if not done:
                     await ack()  # the slot is late: the lead hears from us now

@@ -77,6 +77,32 @@ async def test_a_backlog_still_gets_every_new_lead_acknowledged_in_time_once(
         await slow.stop()
 
 
+async def test_a_backlogged_bot_gets_a_new_lead_acknowledged_at_once(make_stack: Any) -> None:
+    """The only Rasa slot is held by a 3 s turn and the worker takes one event at a time: the
+    bot cannot answer the next new lead in time, so the lane acknowledges it at once, not at its
+    usual moment (60 % of 2 s = 1.2 s after the webhook; before, always then). Once, in its
+    language, and the bot's answer still follows."""
+    slow = await FakeRasa(delay=3.0).start()
+    try:
+        async with make_stack(fake_rasa=slow, ack_budget_seconds=2.0, rasa_concurrency=1,
+                              worker_in_flight=1) as stack:
+            loop = asyncio.get_running_loop()
+            blocker, queued = "+13055550911", "+13055550912"
+            await stack.sms("Hi, I want to sell", phone=blocker)  # holds the only slot
+            await asyncio.sleep(0.3)
+            t0 = loop.time()
+            await stack.sms("Hola, busco casa en Doral", phone=queued)
+            (first,) = await stack.twilio.wait_for(queued, 1, timeout=5)
+            assert ACK_ES in first.body
+            assert first.at - t0 < 0.8, f"acknowledged {first.at - t0:.2f} s after the webhook"
+            sent = await stack.twilio.wait_for(queued, 2, timeout=20)  # then the bot's answer
+            assert ACK_ES not in sent[1].body and ACK_EN not in sent[1].body
+            await asyncio.sleep(0.5)
+            assert len(stack.twilio.to(queued)) == 2
+    finally:
+        await slow.stop()
+
+
 async def test_the_lane_leaves_known_leads_and_keywords_to_the_pipeline(
         make_stack: Any) -> None:
     slow = await FakeRasa(delay=1.2).start()
