@@ -18,6 +18,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from gateway.infra.append_batch import AppendBatcher
+
 GROUP = "workers"
 
 
@@ -47,6 +49,7 @@ class InboundQueue:
         self.redis = redis
         self.partitions = partitions
         self.prefix = prefix
+        self._appends = AppendBatcher(redis)
 
     def stream(self, partition: int) -> str:
         """Stream name of a partition."""
@@ -66,12 +69,10 @@ class InboundQueue:
                     raise
 
     async def enqueue(self, key: str, type_: str, body: dict[str, Any]) -> str:
-        """Append an event; returns its entry id. Durable once Redis has it."""
+        """Append an event; returns its entry id. Durable once Redis has it (appends made at
+        the same moment share one round trip: `gateway.infra.append_batch`)."""
         fields = {"key": key, "type": type_, "body": json.dumps(body)}
-        entry = await self.redis.xadd(
-            self.stream(self.partition_of(key)), fields  # type: ignore[arg-type]
-        )
-        return str(entry)
+        return await self._appends.xadd(self.stream(self.partition_of(key)), fields)
 
     def _events(self, partition: int, entries: list[Any]) -> list[Event]:
         out = []
