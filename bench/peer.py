@@ -383,6 +383,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = (set(a.paths) | set(a.replica_paths) | set(a.closed_paths)) - set(PATHS)
     if unknown:
         p.error(f"unknown path(s): {', '.join(sorted(unknown))}")
+    if a.workers < 1:  # else the stack waits for workers that never start, then fails vaguely
+        p.error("--workers must be at least 1 (Pronto's path needs a worker to answer)")
     return a
 
 

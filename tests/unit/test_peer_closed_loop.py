@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 
+import pytest
+
 from bench.peer_drive import Driver, Msg, ack_marks, conversation, figures
 from bench.peer_report import closed_medians, targets
 from tests.fakes.twilio_api import FakeTwilio, Sent
@@ -86,3 +88,13 @@ def test_the_throughput_target_reads_each_paths_median_round() -> None:
     assert "closed loop" in line and "14.5 vs 16.0" in line and line.endswith("→ met")
     closed[3]["bot_answers_per_s"] = 14.0  # pronto's median 14.0: 88 %
     assert targets([], closed)[0].endswith("= 88% → missed")
+
+
+def test_the_bench_refuses_a_pronto_run_without_workers(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--workers 0` once waited a minute for workers that never start and failed with an empty
+    message; it is refused at once, saying why."""
+    from bench.peer import parse
+
+    with pytest.raises(SystemExit):
+        parse(["--workers", "0"])
+    assert "--workers must be at least 1" in capsys.readouterr().err
