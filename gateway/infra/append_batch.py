@@ -9,7 +9,10 @@ burst. Here every append made while a round trip is out waits for the next one a
 the others in one pipeline (not a transaction: each XADD stands alone) on one connection: one
 append alone still goes at once (the next turn of the loop), a burst costs one round trip per
 batch. Each caller still returns only once Redis has its entry (durable as before), with its
-own entry id or its own error, and entries keep the order of the calls.
+own entry id or its own error. Appends awaited one after another keep their order (the next
+is made once the first has its id); appends made at the same moment go in the order made when
+they share a batch, and two batches out at once may land in either order, as two lone XADDs
+racing for connections did before.
 """
 
 from __future__ import annotations
