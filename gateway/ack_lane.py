@@ -162,9 +162,8 @@ class AckLane:
         settings = services.settings
         self.after = LANE_SHARE * settings.ack_budget_seconds if settings.ack_lane else 0.0
         self.backlogged = backlogged
-        self.backlog = asyncio.Event()
-        """Set while the bot is backlogged: waiting acknowledgements go at once, new ones too
-        (the lane's, and the pipeline's waits for Rasa: `rasa_slots.until_done`)."""
+        self._backlog = asyncio.Event()
+        """Set while the bot is backlogged: waiting acknowledgements go at once, new ones too."""
         self.consumer = f"lane-{id(self):x}"
         self._waiting: set[asyncio.Task[None]] = set()
 
@@ -223,7 +222,7 @@ class AckLane:
         age = _age(inbound.received_at)
         if age > STALE_SECONDS:
             return
-        delay = 0.0 if self.backlog.is_set() else max(0.0, self.after - age)
+        delay = 0.0 if self._backlog.is_set() else max(0.0, self.after - age)
         task = asyncio.create_task(self._fire(inbound, delay))
         self._waiting.add(task)
         task.add_done_callback(self._waiting.discard)
@@ -235,15 +234,15 @@ class AckLane:
         acknowledgement goes out at once). Before, at 200 webhooks/s, the lane's
         acknowledgements left at 1.5 s and later, behind the load, never at once."""
         if self.backlogged is not None and self.backlogged(self.after):
-            self.backlog.set()  # wakes the acknowledgements waiting for their moment
+            self._backlog.set()  # wakes the acknowledgements waiting for their moment
         else:
-            self.backlog.clear()
+            self._backlog.clear()
 
     async def _fire(self, inbound: Inbound, delay: float) -> None:
         if delay > 0:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
-                    await self.backlog.wait()
+                    await self._backlog.wait()
         if keyword(inbound.text, opted_out=False) is not None or assess(inbound.text):
             return  # STOP, HELP, a revocation or a flagged request: the pipeline answers
         key = claim_key(inbound.channel, inbound.provider_id)

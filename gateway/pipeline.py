@@ -38,7 +38,7 @@ from gateway.pipeline_steps import (
     progress,
     request_handoff,
 )
-from gateway.rasa_slots import RasaSlots, until_done
+from gateway.rasa_slots import RasaSlots
 from gateway.services import Services
 from gateway.store.agent_directory import AgentDirectory
 from gateway.store.leads import (
@@ -250,16 +250,16 @@ class Pipeline:
         would outlast the budget left (`gateway.rasa_slots`)."""
         metadata = {"language": msg.language or lead.language, "channel": msg.channel}
         loop = asyncio.get_running_loop()
-        if await self._slots.take(msg, in_budget=wait_to_ack, ack=lambda: self._ack(lead, msg),
-                                  backlog=self.lane.backlog):
+        if await self._slots.take(msg, in_budget=wait_to_ack, ack=lambda: self._ack(lead, msg)):
             wait_to_ack = False  # acknowledged while it waited for a slot
         started, took = loop.time(), None
         try:
             call = asyncio.ensure_future(self.s.bot.send(
                 bot_sender(lead), msg.text, metadata, self.s.settings.rasa_timeout_seconds))
-            if wait_to_ack and not await until_done(call, self._slots.left(msg),
-                                                     self.lane.backlog):
-                await self._ack(lead, msg)
+            if wait_to_ack:
+                done, _ = await asyncio.wait({call}, timeout=max(self._slots.left(msg), 0))
+                if not done:
+                    await self._ack(lead, msg)
             reply = await call
             took = loop.time() - started
         finally:

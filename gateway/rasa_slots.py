@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from gateway.pipeline_steps import budget_left
 from gateway.store.models import Message
@@ -70,12 +69,10 @@ class RasaSlots:
         return self.latency * (ahead + 1) > left
 
     async def take(self, msg: Message, *, in_budget: bool,
-                   ack: Callable[[], Awaitable[object]],
-                   backlog: asyncio.Event | None = None) -> bool:
+                   ack: Callable[[], Awaitable[object]]) -> bool:
         """Take a slot. With `in_budget`, a slot that has not come while a turn at the recent
-        pace would still end inside the budget, or by the time `backlog` is set, is waited for
-        after `ack()`; returns whether it acknowledged. The slot is never lost to an error or
-        a cancellation."""
+        pace would still end inside the budget is waited for after `ack()`; returns whether it
+        acknowledged. The slot is never lost to an error or a cancellation."""
         if not self._slots.locked():
             # Free: taken without yielding to the loop, so no other lead can see it free too
             # and count on it (it would then wait out its whole budget for an acknowledgement).
@@ -91,7 +88,9 @@ class RasaSlots:
         self.waiting += 1
         try:
             if in_budget:
-                if not await until_done(acquire, self.left(msg) - self.latency, backlog):
+                left = self.left(msg) - self.latency
+                done, _ = await asyncio.wait({acquire}, timeout=max(left, 0))
+                if not done:
                     await ack()  # the slot is late: the lead hears from us now
                     await asyncio.shield(acquire)
                     return True
@@ -111,28 +110,3 @@ class RasaSlots:
         self._slots.release()
         if took is not None:
             self.latency = 0.8 * self.latency + 0.2 * took  # recent turns weigh most
-
-
-async def until_done(task: asyncio.Future[Any], within: float,
-                     backlog: asyncio.Event | None) -> bool:
-    """Wait up to `within` seconds for `task`, less if `backlog` is set meanwhile (the bot is
-    backlogged: the acknowledgement lane's signal); whether `task` is done. A new lead waiting
-    for Rasa then hears from us at once. Before, the leads a worker took on as a burst began
-    waited out their whole budget (Rasa's pace, measured before the burst, said it would be in
-    time): at 200/s those acknowledgements were the slowest, 2.3 s at the median from arrival
-    to the queued text."""
-    if within <= 0:
-        return task.done()
-    waits: set[asyncio.Future[Any]] = {task}
-    signal = None
-    if backlog is not None:
-        if backlog.is_set():
-            return task.done()
-        signal = asyncio.ensure_future(backlog.wait())
-        waits.add(signal)
-    try:
-        await asyncio.wait(waits, timeout=within, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if signal is not None:
-            signal.cancel()
-    return task.done()

@@ -5,12 +5,11 @@ acknowledges at once)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.rasa_slots import RasaSlots, until_done
+from gateway.rasa_slots import RasaSlots
 from gateway.store.models import Message
 
 
@@ -54,27 +53,3 @@ async def test_backlogged_only_when_every_slot_is_held_by_turns_that_outlast_the
     slots.latency = 1.2  # half a pace for its slot, then its own turn: 1.8 s
     assert slots.backlogged(1.5)
     assert not slots.backlogged(2.5)
-
-
-async def test_a_wait_for_rasa_ends_when_the_bot_becomes_backlogged() -> None:
-    """A lead waiting for its turn hears from us as soon as the bot is backlogged, not at the
-    end of its budget: at 200/s the leads a worker took on as the burst began waited 2.3 s."""
-    loop = asyncio.get_running_loop()
-    backlog = asyncio.Event()
-    turn = asyncio.ensure_future(asyncio.sleep(5))
-    loop.call_later(0.1, backlog.set)
-    started = loop.time()
-    assert not await until_done(turn, 2.0, backlog)
-    assert loop.time() - started < 0.5
-    assert not await until_done(turn, 2.0, backlog)  # already set: at once
-    turn.cancel()
-
-
-async def test_a_turn_that_ends_in_time_is_waited_for() -> None:
-    backlog = asyncio.Event()
-    assert await until_done(asyncio.ensure_future(asyncio.sleep(0.05)), 1.0, backlog)
-    assert await until_done(asyncio.ensure_future(asyncio.sleep(0.05)), 1.0, None)
-    slow = asyncio.ensure_future(asyncio.sleep(5))
-    assert not await until_done(slow, 0.1, backlog)  # the budget ran out first
-    assert not await until_done(slow, 0.0, None)  # nothing left: no wait
-    slow.cancel()
