@@ -48,9 +48,10 @@ class RasaSlots:
         every slot is taken and the turns waiting for one, at the recent pace, take longer (the
         acknowledgement lane then acknowledges a new lead at once, not at its usual moment)."""
         if not self._slots.locked():
-            return False
+            return False  # a slot is free now
         if self.latency <= 0:
-            return True  # saturated before any turn was timed (as `ack_due` judges it)
+            return True  # saturated before any turn was timed: no pace to judge by
+        # Slots free one at a time, about every latency / cap seconds; then its own turn.
         return self.latency * ((self.waiting + 1) / self.cap + 1) > within
 
     def ack_due(self, msg: Message) -> bool:
@@ -58,15 +59,7 @@ class RasaSlots:
         message queued), recent turns are slower than what is left, or every slot is busy and
         the turns waiting before this one, at the recent pace, would not leave it time."""
         left = self.left(msg)
-        if left <= 0 or self.latency > left:
-            return True
-        if not self._slots.locked():
-            return False  # a slot is free now
-        if self.latency <= 0:
-            return True  # saturated before any turn was timed: no pace to judge by
-        # Slots free one at a time, about every latency / cap seconds; then its own turn.
-        ahead = (self.waiting + 1) / self.cap
-        return self.latency * (ahead + 1) > left
+        return left <= 0 or self.latency > left or self.backlogged(left)
 
     async def take(self, msg: Message, *, in_budget: bool,
                    ack: Callable[[], Awaitable[object]]) -> bool:
