@@ -256,10 +256,8 @@ class Pipeline:
         try:
             call = asyncio.ensure_future(self.s.bot.send(
                 bot_sender(lead), msg.text, metadata, self.s.settings.rasa_timeout_seconds))
-            if wait_to_ack:
-                done, _ = await asyncio.wait({call}, timeout=max(self._slots.left(msg), 0))
-                if not done:
-                    await self._ack(lead, msg)
+            if wait_to_ack and not await self._slots.watch(msg, call):
+                await self._ack(lead, msg)
             reply = await call
             took = loop.time() - started
         finally:

@@ -5,6 +5,7 @@ acknowledges at once)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -53,3 +54,65 @@ async def test_backlogged_only_when_every_slot_is_held_by_turns_that_outlast_the
     slots.latency = 1.2  # half a pace for its slot, then its own turn: 1.8 s
     assert slots.backlogged(1.5)
     assert not slots.backlogged(2.5)
+
+
+async def test_a_queued_turn_is_acknowledged_as_soon_as_a_slower_pace_makes_it_late() -> None:
+    # Judged in time when it queued (a quick pace), then the turn at Rasa takes 2 s: the
+    # average moves to 0.48 s; the turn still ahead and its own outlast what is left.
+    slots = RasaSlots(cap=1, budget=2.5)
+    slots.latency = 0.1
+    await slots.take(_arrived(), in_budget=False, ack=_noop)
+    ahead = asyncio.create_task(slots.take(_arrived(), in_budget=False, ack=_noop))
+    acks: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def ack() -> None:
+        acks.append(loop.time())
+
+    started = loop.time()
+    late = asyncio.create_task(slots.take(_arrived(1.9), in_budget=True, ack=ack))
+    await asyncio.sleep(0.05)
+    assert acks == []  # 0.1 s a turn, one queued ahead: in time (0.6 s left)
+    slots.done(2.0)  # the slot goes to the turn ahead; at 0.48 s a turn this one is late
+    assert await ahead is False
+    await asyncio.sleep(0.05)
+    assert acks and acks[0] - started < 0.2  # at once, not at the budget's end (0.6 s)
+    slots.done(0.1)  # then its slot
+    assert await late is True
+    slots.done(0.1)
+
+
+async def test_a_queued_turn_the_pace_keeps_in_time_is_not_acknowledged() -> None:
+    slots = RasaSlots(cap=1, budget=2.5)
+    slots.latency = 0.1
+    await slots.take(_arrived(), in_budget=False, ack=_noop)
+    acks: list[bool] = []
+
+    async def ack() -> None:
+        acks.append(True)
+
+    queued = asyncio.create_task(slots.take(_arrived(), in_budget=True, ack=ack))
+    await asyncio.sleep(0.05)
+    slots.done(0.12)  # about the same pace: its slot comes, in time
+    assert await queued is False
+    assert acks == []
+    slots.done(0.1)
+
+
+async def test_a_turn_at_rasa_stops_waiting_when_the_pace_says_it_ends_too_late() -> None:
+    slots = RasaSlots(cap=2, budget=2.5)
+    slots.latency = 0.2
+    await slots.take(_arrived(), in_budget=False, ack=_noop)
+    await slots.take(_arrived(), in_budget=False, ack=_noop)
+    loop = asyncio.get_running_loop()
+    call: asyncio.Future[None] = loop.create_future()
+    started = loop.time()
+    watching = asyncio.create_task(slots.watch(_arrived(1.5), call))  # 1 s left
+    await asyncio.sleep(0.05)
+    assert not watching.done()
+    slots.done(8.0)  # the other turn took 8 s: the average is 1.76 s, past what is left
+    assert await watching is False
+    assert loop.time() - started < 0.3
+    call.set_result(None)
+    assert await slots.watch(_arrived(), call) is True  # done: in time
+    slots.done(0.2)
