@@ -127,7 +127,8 @@ class RasaSlots:
         try:
             if in_budget:
                 left = self.left(msg) - self.latency
-                await asyncio.wait({acquire, waiter.late}, timeout=max(left, 0),
+                either: set[asyncio.Future[Any]] = {acquire, waiter.late}
+                await asyncio.wait(either, timeout=max(left, 0),
                                    return_when=asyncio.FIRST_COMPLETED)
                 if not acquire.done():
                     await ack()  # the slot is late: the lead hears from us now
