@@ -25,6 +25,9 @@ from bench.faults_drive import pct
 from tests.fakes.twilio_api import FakeTwilio
 from tests.rasa_server import ROOT
 
+LAG_TICK = 0.005
+"""The driver's loop-lag probe sleeps this long, again and again (`Driver.lags`)."""
+
 FIRST = {
     "en": ["Hi, I want to buy a house", "Hello, is the 3 bedroom on Palm Ave still available?",
            "Hi! We're looking for a home in Coral Gables, can someone help?",
@@ -119,6 +122,9 @@ class Driver:
     every path, so each path does the same work; the leads' addresses stay new (`ids`)."""
     patience: float = 30.0
     """Closed loop: seconds a lead waits for an answer before it gives up its conversation."""
+    lags: list[float] = field(default_factory=list)
+    """How late the driver's own loop woke for a 5 ms timer, seconds, through the step: the
+    share of every time it measures that is its own wait (for its loop or a core)."""
     _ready: deque[Lead] = field(default_factory=deque)
 
     def _lead(self, now: float) -> Lead:
@@ -161,12 +167,26 @@ class Driver:
             seen = len(sent)
             await asyncio.sleep(0.01)
 
+    async def _probe_lag(self) -> None:
+        while True:
+            asked = time.perf_counter()
+            await asyncio.sleep(LAG_TICK)
+            self.lags.append(max(0.0, time.perf_counter() - asked - LAG_TICK))
+
     async def run(self, post: Post, twilio: FakeTwilio | None, drain: float) -> None:
         """Offer the messages, then wait up to `drain` s after the last for bot answers (a
         closed-loop driver runs its workload instead: `run_closed`)."""
         if self.senders:
             await self.run_closed(post, twilio)
             return
+        probe = asyncio.create_task(self._probe_lag())
+        try:
+            await self._run_open(post, twilio, drain)
+        finally:
+            probe.cancel()
+            await asyncio.gather(probe, return_exceptions=True)
+
+    async def _run_open(self, post: Post, twilio: FakeTwilio | None, drain: float) -> None:
         watcher = asyncio.create_task(self._watch(twilio)) if twilio else None
         tasks: set[asyncio.Task[None]] = set()
         self.start = time.perf_counter()
@@ -277,6 +297,7 @@ def figures(d: Driver) -> dict[str, Any]:
         "bot_answers_per_s": round(in_window / d.seconds, 2),
         "answered": sum(1 for m in d.msgs if m.bot_at is not None),
         "errors": sum(errors.values()), "error_statuses": errors,
+        "driver_lag_p99_ms": _p(d.lags, 99, 1000) if d.lags else None,
     }
 
 

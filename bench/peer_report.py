@@ -86,7 +86,8 @@ def targets(steps: list[dict[str, Any]], closed: list[dict[str, Any]] | None = N
         v, served = at200[0]["webhook_p99_ms"], at200[0].get("served_p99_le_ms")
         lines.append(f"webhook answer p99 under 20 ms at 200/s: {cell(v)} ms at the driver "
                      f"→ {'met' if v is not None and v < 20 else 'missed'}; in `pronto serve` "
-                     f"(pronto_webhook_seconds) ≤ {cell(served)} ms")
+                     f"(pronto_webhook_seconds) ≤ {cell(served)} ms; the driver's own loop "
+                     f"lag p99 {cell(at200[0].get('driver_lag_p99_ms'))} ms")
     if pronto:
         for key, what in (("new_first_p99_s", "new leads (the acknowledgement)"),
                           ("first_out_p99_s", "every message, follow-ups too")):

@@ -41,7 +41,9 @@ WEBHOOK_LATENCY = Histogram(
     "pronto_webhook_seconds",
     "Time to answer a provider webhook (verify, parse, queue), by channel and kind",
     ["channel", "kind"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+    # 15 and 20 ms: the answer target under load is 20 ms at p99 (issue 12), so a bucket bound
+    # says whether it holds, not only that it fell somewhere under 25.
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 HUMAN_FIRST_REPLY = Histogram(
     "pronto_human_first_reply_seconds",
